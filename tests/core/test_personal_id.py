@@ -248,8 +248,10 @@ def test_parse_vn_date_round_trips_all_formats(d):
         f"ngày {d.day:02d} tháng {d.month} năm {d.year}",
         d.strftime("%d%m%Y"),
         (d - date(1899, 12, 30)).days,
-        str((d - date(1899, 12, 30)).days),
     ]
+    serial = (d - date(1899, 12, 30)).days
+    if not 1800 <= serial <= 2200:  # a 4-digit text in that range is read as a bare year
+        forms.append(str(serial))
     for form in forms:
         assert parse_vn_date(form, today=TODAY) == d, form
 
