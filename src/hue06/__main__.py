@@ -1,0 +1,3 @@
+from hue06.cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""The `hue06` command. Each module adds its own group from `hue06/<module>/cli.py`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import typer
+
+from hue06.cliutil import DbOption, console, fail, open_session, settings_for
+from hue06.core import audit
+from hue06.core.db import MODULES
+from hue06.core.errors import Hue06Error
+
+app = typer.Typer(help="hue06 — Đề án 06 platform.", no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def init(db: str | None = DbOption) -> None:
+    """Create or upgrade the database schema (Alembic, every module)."""
+    from hue06.core.migrate import upgrade
+
+    settings = settings_for(db)
+    upgrade(settings.database_url)
+    console.print("[green]Cơ sở dữ liệu đã sẵn sàng.[/green] / Database ready.")
+
+
+@app.command()
+def serve(db: str | None = DbOption, host: str = "127.0.0.1", port: int = 8000,
+          workers: int = typer.Option(1, help="Uvicorn worker processes.")) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    if db:
+        os.environ["HUE06_DATABASE_URL"] = db
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run("hue06.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+@audit_app.command("verify")
+def audit_verify(db: str | None = DbOption) -> None:
+    """Check every entry's hash and link; exit 1 naming the first broken entry."""
+    with open_session(db) as session:
+        count, broken = audit.verify(session)
+    if broken:
+        console.print(f"[red]Nhật ký bị sửa hoặc xóa tại mục {broken.seq}.[/red] / Audit log broken at entry "
+                      f"{broken.seq}: {broken.reason}")
+        raise typer.Exit(1)
+    console.print(f"[green]Nhật ký toàn vẹn: {count} mục.[/green] / Audit log intact: {count} entries.")
+
+
+def _mount_modules() -> None:
+    for name in (*MODULES, "synth"):
+        try:
+            module = importlib.import_module(f"hue06.{name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name in (f"hue06.{name}.cli", f"hue06.{name}"):
+                continue
+            raise
+        for command_name, sub in getattr(module, "commands", {name: getattr(module, "app", None)}).items():
+            if sub is not None:
+                app.add_typer(sub, name=command_name)
+
+
+_mount_modules()
+
+
+def main() -> None:
+    try:
+        app()
+    except Hue06Error as exc:
+        fail(exc)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Accounts and login: officials, citizens' e-ID accounts, and the OpenID Connect provider."""

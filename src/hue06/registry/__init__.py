@@ -1,0 +1,1 @@
+"""The population register: residents, households, residence and digital addresses."""

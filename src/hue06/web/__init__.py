@@ -1,0 +1,1 @@
+"""App assembly: routers of every module, base templates, static files, translations."""

@@ -1,0 +1,184 @@
+"""Assemble the FastAPI app: every module's routers, sessions per request, errors, logging.
+
+The access log names the route template (`/api/v1/residents/{personal_id}`), never the path
+itself, so personal IDs and search words never reach a log file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from hue06 import __version__
+from hue06.core.config import Settings, load_settings
+from hue06.core.db import MODULES, make_engine, make_sessionmaker
+from hue06.core.errors import Hue06Error
+from hue06.core.security import new_token
+from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE
+from hue06.web.i18n import pick_lang
+from hue06.web.templating import render
+
+log = logging.getLogger("hue06.access")
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(unmatched)"
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/oauth", "/.well-known")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+class UnitOfWork(BaseHTTPMiddleware):
+    """One database session per request: committed when the request succeeds, rolled back otherwise."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        app = request.app
+        session = app.state.sessionmaker()
+        request.state.db = session
+        request.state.error = None
+        request.state.lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"), None)
+        csrf = request.cookies.get(CSRF_COOKIE) or new_token(24)
+        request.state.csrf_token = csrf
+        request.state.actor = None
+        try:
+            app.state.load_actor(request, session)
+            response = await call_next(request)
+            error = request.state.error
+            if response.status_code >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
+                session.rollback()
+            else:
+                session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if CSRF_COOKIE not in request.cookies:
+            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=app.state.settings.is_production)
+        if "lang" in request.query_params and request.state.lang != request.cookies.get("lang"):
+            response.set_cookie("lang", request.state.lang, samesite="lax", max_age=365 * 86400)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        log.info("%s %s %s %.1fms", request.method, _route_template(request), response.status_code,
+                 (time.perf_counter() - started) * 1000)
+        return response
+
+
+def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
+    """Who is asking: a browser session cookie or an `Authorization: Bearer` API token."""
+    from hue06.identity import service as identity
+
+    auth = request.headers.get("authorization", "")
+    ip = request.client.host if request.client else ""
+    if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
+        request.state.actor = identity.actor_from_api_token(session, auth[7:].strip(), ip)
+        return
+    ws = identity.load_session(session, request.cookies.get(SESSION_COOKIE))
+    if ws is not None:
+        request.state.web_session = ws
+        request.state.actor = identity.actor_for_session(session, ws, ip)
+
+
+def _include_module_routers(app: FastAPI) -> None:
+    for name in (*MODULES, "synth"):
+        for part in ("api", "views"):
+            try:
+                module = importlib.import_module(f"hue06.{name}.{part}")
+            except ModuleNotFoundError as exc:
+                if exc.name in (f"hue06.{name}.{part}", f"hue06.{name}"):
+                    continue
+                raise
+            router = getattr(module, "router", None)
+            if router is not None:
+                app.include_router(router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(title="hue06", version=__version__,
+                  description="Đề án 06 platform: population register, e-ID, data quality, public services.",
+                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.load_actor = _load_actor
+    app.add_middleware(UnitOfWork)
+
+    static_dir = Path(__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+
+    @app.exception_handler(Hue06Error)
+    async def _hue06_error(request: Request, exc: Hue06Error) -> Response:
+        request.state.error = exc
+        if _wants_html(request):
+            return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        request.state.error = exc
+        fields = [".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()]
+        return JSONResponse(
+            {"error": "validation", "fields": fields,
+             "message": {"vi": "Dữ liệu gửi lên không hợp lệ.", "en": "The request is not valid."}},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        request.state.error = exc
+        if _wants_html(request):
+            err = Hue06Error("http", "Không tìm thấy trang." if exc.status_code == 404 else "Lỗi.",
+                             "Page not found." if exc.status_code == 404 else "Error.")
+            return render(request, "error.html", {"error": err}, status_code=exc.status_code)
+        return JSONResponse({"error": "http", "detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        """No stack trace, no personal data: a reference the operator can find in the log."""
+        ref = new_token(6)
+        logging.getLogger("hue06.error").error("unhandled error ref=%s route=%s type=%s", ref,
+                                               _route_template(request), type(exc).__name__)
+        return JSONResponse({"error": "internal", "ref": ref,
+                             "message": {"vi": "Lỗi hệ thống. Mã tham chiếu: " + ref,
+                                         "en": "Internal error. Reference: " + ref}}, status_code=500)
+
+    @app.get("/healthz", include_in_schema=True, tags=["ops"])
+    def healthz(request: Request) -> dict[str, str]:
+        with request.app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": request.app.state.engine.dialect.name}
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        return render(request, "home.html", {"cards": HOME_CARDS})
+
+    _include_module_routers(app)
+    return app
+
+
+# The front page's doors; modules that are not installed simply do not answer their link.
+HOME_CARDS = [
+    {"href": "/registry/residents", "title": "Dân cư", "text": "Tra cứu cư dân, hộ gia đình, địa chỉ số."},
+    {"href": "/account", "title": "Tài khoản định danh", "text": "Đăng ký, đăng nhập một lần cho mọi ứng dụng của tỉnh."},
+    {"href": "/quality", "title": "Làm sạch dữ liệu", "text": "Xác thực dữ liệu các ngành với CSDL dân cư."},
+    {"href": "/services", "title": "Dịch vụ công", "text": "Nộp hồ sơ không khai lại điều Nhà nước đã biết."},
+    {"href": "/steering", "title": "Điều hành Đề án 06", "text": "Nhiệm vụ, mô hình, báo cáo định kỳ."},
+]

@@ -1,0 +1,69 @@
+"""What routes depend on: the request's database session, the actor, roles, CSRF.
+
+Routes stay thin: `db` gives the unit of work (committed by the middleware when the request
+succeeds), `official`/`actor` give who is asking, `csrf_protect` guards every form post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from hue06.core.errors import Forbidden, Unauthenticated
+from hue06.core.security import Actor, constant_equals
+
+SESSION_COOKIE = "hue06_session"
+CSRF_COOKIE = "hue06_csrf"
+
+
+def db(request: Request) -> Session:
+    return request.state.db
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def actor(request: Request) -> Actor | None:
+    return getattr(request.state, "actor", None)
+
+
+def login_required_error() -> Unauthenticated:
+    return Unauthenticated("auth.required", "Vui lòng đăng nhập.", "Please sign in.")
+
+
+def official(request: Request) -> Actor:
+    """The signed-in official (browser session or API token); 401 otherwise."""
+    who = getattr(request.state, "actor", None)
+    if who is None or who.kind != "official":
+        raise login_required_error()
+    return who
+
+
+def citizen(request: Request) -> Actor:
+    who = getattr(request.state, "actor", None)
+    if who is None or who.kind != "citizen":
+        raise login_required_error()
+    return who
+
+
+def require_role(*roles: str) -> Callable[[Actor], Actor]:
+    def check(who: Actor = Depends(official)) -> Actor:
+        if who.role not in roles:
+            raise Forbidden("auth.role", "Tài khoản của bạn không có quyền thực hiện việc này.",
+                            "Your account may not do this.")
+        return who
+
+    return check
+
+
+async def csrf_protect(request: Request) -> None:
+    """Double-submit check: the form's csrf_token must equal the CSRF cookie."""
+    form = await request.form()
+    sent = str(form.get("csrf_token", "")) or request.headers.get("x-csrf-token", "")
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not constant_equals(sent, expected):
+        raise Forbidden("csrf", "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
+                        "The form has expired or is not valid. Please reload the page and try again.")

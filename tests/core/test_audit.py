@@ -1,0 +1,70 @@
+"""The audit log is append-only and hash-chained: any edit or deletion is caught and named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from hue06.core import audit
+from hue06.core.security import Actor
+
+OFFICIAL = Actor(kind="official", id="canbo1", role="commune", unit_code="19750")
+
+
+def _write(session, n: int = 5) -> None:
+    for i in range(n):
+        audit.record(session, OFFICIAL, "resident.read", "resident", f"04609000{i:04d}", {"reason": "test"})
+    session.commit()
+
+
+def _cli_verify(db_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hue06", "audit", "verify", "--db", db_url],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, check=False)
+
+
+def test_intact_chain_verifies(session, db_url):
+    _write(session)
+    count, broken = audit.verify(session)
+    assert (count, broken) == (5, None)
+    result = _cli_verify(db_url)
+    assert result.returncode == 0, result.stderr
+    assert "5" in result.stderr
+
+
+def test_edited_row_is_named(session, db_url):
+    _write(session)
+    session.execute(text("UPDATE audit_log SET action = 'nothing.happened' WHERE seq = 3"))
+    session.commit()
+    _, broken = audit.verify(session)
+    assert broken is not None and broken.seq == 3
+    result = _cli_verify(db_url)
+    assert result.returncode == 1
+    assert "3" in result.stderr and "edited" in result.stderr
+
+
+def test_deleted_row_is_named(session):
+    _write(session)
+    session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    session.commit()
+    _, broken = audit.verify(session)
+    assert broken is not None and broken.seq == 2
+
+
+def test_rehashed_forgery_still_breaks_the_next_link(session):
+    """Recomputing the edited row's own hash does not help: the next entry points at the old one."""
+    _write(session)
+    entry = session.get(audit.AuditEntry, 2)
+    entry.detail = '{"reason":"forged"}'
+    entry.hash = audit.entry_hash(entry)
+    session.commit()
+    _, broken = audit.verify(session)
+    assert broken is not None and broken.seq == 3
+
+
+def test_secrets_are_refused_in_details(session):
+    with pytest.raises(ValueError, match="secrets"):
+        audit.record(session, OFFICIAL, "login.failed", "official", "x", {"password": "hunter2"})
