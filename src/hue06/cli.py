@@ -68,6 +68,7 @@ def _mount_modules() -> None:
 
 
 _mount_modules()
+app.command(name="demo")(importlib.import_module("hue06.demo").demo)
 
 
 def main() -> None:

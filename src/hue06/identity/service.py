@@ -175,3 +175,14 @@ def actor_for_session(session: Session, ws: WebSession, ip: str = "") -> Actor |
 
 # Other kinds of session (citizens) register how to turn a session into an Actor.
 _SESSION_RESOLVERS: dict[str, Callable[[Session, WebSession, str], Actor | None]] = {}
+
+
+def reset_password(session: Session, username: str, password: str) -> None:
+    """Set a new password (administrator or demo use); unlocks the account."""
+    official = get_official_by_username(session, username)
+    if official is None:
+        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official.password_hash = hash_password(password)
+    official.failed_logins = 0
+    official.locked_until = None
+    audit.record(session, "system:cli", "official.password_reset", "official", username)

@@ -1,0 +1,1 @@
+"""Synthetic, realistic data with ground truth: a province, sector files, dossiers."""
