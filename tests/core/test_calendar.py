@@ -39,6 +39,11 @@ def test_make_up_saturdays_and_ordinary_weekdays_are_worked(cal, day):
     assert cal.is_working_day(day)
 
 
+def test_holiday_names_are_vietnamese(cal):
+    assert cal.holiday_name(date(2026, 2, 17)) == "Tết Nguyên Đán"
+    assert cal.holiday_name(date(2026, 3, 3)) is None
+
+
 def test_weekends_are_off(cal):
     assert not cal.is_working_day(date(2026, 3, 7))
     assert not cal.is_working_day(date(2026, 3, 8))

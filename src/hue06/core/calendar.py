@@ -44,7 +44,7 @@ class WorkingCalendar:
         cutoff: time = DEFAULT_CUTOFF,
         use_builtin_swaps: bool = True,
     ) -> None:
-        self._vn = holidays.VN()
+        self._vn = holidays.VN(language="vi")
         days_off = set(extra_days_off)
         working = set(extra_working_days)
         if use_builtin_swaps:
