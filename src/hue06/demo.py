@@ -24,7 +24,7 @@ from hue06.core.db import MODULES, make_engine, make_sessionmaker, session_scope
 DEMO_PASSWORD_ENV = "HUE06_DEMO_PASSWORD"  # noqa: S105 - the variable's name, not a password
 DEMO_OFFICIALS = (
     ("tinh", "province", "46", "Cán bộ Công an tỉnh (demo)"),
-    ("huyen", "district", "474", "Cán bộ Thành phố Huế cũ (demo)"),
+    ("huyen", "district", "478", "Cán bộ Huyện Phú Vang (demo)"),
     ("xa", "commune", "19750", "Cán bộ Phường Tây Lộc cũ (demo)"),
     ("kiemtra", "auditor", "46", "Kiểm tra viên (demo)"),
     ("quantri", "admin", "46", "Quản trị viên (demo)"),

@@ -54,7 +54,7 @@ def create_official(
             "official.role", f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.",
             f"Unknown role {role}. Choose one of: {', '.join(ROLES)}.",
         )
-    admin_units.get_unit(unit_code)  # raises admin_unit.unknown
+    admin_units.communes_within(unit_code)  # any version's code; raises admin_unit.unknown
     if len(password) < 8:
         raise InvalidInput("official.password_short", "Mật khẩu phải có ít nhất 8 ký tự.",
                            "The password must have at least 8 characters.")
