@@ -1,0 +1,48 @@
+"""The `hue06` command as an operator uses it: init, user add, token create, and the token works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def hue06(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hue06", *args], capture_output=True, text=True, check=False,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=300)
+
+
+def test_init_user_and_token_on_a_fresh_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    r = hue06("init", "--db", url)
+    assert r.returncode == 0, r.stderr
+    r = hue06("user", "add", "canbo_xa", "--role", "commune", "--unit", "19750", "--db", url,
+              env={"HUE06_PASSWORD": "mat-khau-rat-dai-123"})
+    assert r.returncode == 0, r.stderr
+    assert "canbo_xa" in r.stdout
+    r = hue06("token", "create", "canbo_xa", "--db", url)
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().splitlines()[-1]
+    assert token.startswith("h06_") and len(token) > 40
+
+    from fastapi.testclient import TestClient
+
+    from hue06.core.config import Settings
+    from hue06.web.app import create_app
+
+    app = create_app(Settings(database_url=url, data_dir=tmp_path, secret_key="k" * 40))
+    with TestClient(app) as client:
+        assert client.get("/api/v1/residents?q=x", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert client.get("/api/v1/residents?q=x", headers={"Authorization": "Bearer h06_wrong"}).status_code == 401
+    app.state.engine.dispose()
+
+
+def test_bad_role_and_unknown_unit_are_explained(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    assert hue06("init", "--db", url).returncode == 0
+    r = hue06("user", "add", "x1", "--role", "mayor", "--unit", "46", "--db", url, env={"HUE06_PASSWORD": "p" * 12})
+    assert r.returncode == 1
+    assert "Vai trò không hợp lệ" in r.stderr and "Unknown role" in r.stderr
+    r = hue06("user", "add", "x2", "--role", "commune", "--unit", "99999", "--db", url, env={"HUE06_PASSWORD": "p" * 12})
+    assert r.returncode == 1
+    assert "99999" in r.stderr
