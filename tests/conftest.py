@@ -88,7 +88,9 @@ _engines: dict[str, Engine] = {}
 @pytest.fixture(scope="session")
 def engine(db_url: str) -> Engine:
     if db_url not in _engines:
-        _engines[db_url] = make_engine(db_url)
+        # Deferred transactions: a test's own session must not hold SQLite's write lock while the app
+        # under test (another connection) writes.
+        _engines[db_url] = make_engine(db_url, immediate=False)
     return _engines[db_url]
 
 

@@ -45,7 +45,7 @@ def serve(db: str | None = DbOption, host: str = "127.0.0.1", port: int = 8000,
 @audit_app.command("verify")
 def audit_verify(db: str | None = DbOption) -> None:
     """Check every entry's hash and link; exit 1 naming the first broken entry."""
-    with open_session(db) as session:
+    with open_session(db, read_only=True) as session:
         count, broken = audit.verify(session)
     if broken:
         console.print(f"[red]Nhật ký bị sửa hoặc xóa tại mục {broken.seq}.[/red] / Audit log broken at entry "

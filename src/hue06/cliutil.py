@@ -34,10 +34,12 @@ def settings_for(db: str | None) -> Settings:
 
 
 @contextmanager
-def open_session(db: str | None) -> Iterator[Session]:
-    """A unit of work against the chosen database; errors a user can fix exit 1 with their message."""
+def open_session(db: str | None, *, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work against the chosen database; errors a user can fix exit 1 with their message.
+
+    `read_only` sessions never take SQLite's write lock, so they do not hold up a running server."""
     settings = settings_for(db)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, immediate=not read_only)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             yield session

@@ -69,7 +69,10 @@ def is_sqlite(bind: Engine | Session) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, immediate: bool = True) -> Engine:
+    """An engine for the URL. On SQLite, `immediate` makes every transaction take the write lock at
+    BEGIN (what request handlers that append to the audit log need); readers that never write, such as
+    `audit verify` or a test's own session, pass False so they never block the server."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -92,7 +95,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
