@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -59,6 +59,7 @@ from hue06.steering.models import (
 )
 from hue06.steering.report import (
     ExternalFigures,
+    Figure,
     ReportData,
     ReportDocument,
     ReportMeta,
@@ -768,6 +769,35 @@ def report_meta(session: Session, period: ReportPeriod, issued_on: date, number:
         if recipients:
             meta.recipients = recipients
     return meta
+
+
+FigureFactory = Callable[[Session], ExternalFigures]
+_FIGURE_FACTORIES: list[FigureFactory] = []
+
+
+def register_figures(factory: FigureFactory) -> None:
+    """Let another module's figures (register, e-ID, verification, dossiers, lodging) into the report.
+
+    The integrator registers one factory per module where the app and the CLI are assembled; the
+    factory gets the session and returns an `ExternalFigures` that calls that module's service.
+    """
+    if factory not in _FIGURE_FACTORIES:
+        _FIGURE_FACTORIES.append(factory)
+
+
+@dataclass
+class _Combined:
+    providers: list[ExternalFigures]
+
+    def figures(self, period: ReportPeriod) -> list[Figure]:
+        return [fig for p in self.providers for fig in p.figures(period)]
+
+
+def external_figures(session: Session) -> ExternalFigures | None:
+    """All registered providers as one, or None when nothing is wired."""
+    if not _FIGURE_FACTORIES:
+        return None
+    return _Combined([factory(session) for factory in _FIGURE_FACTORIES])
 
 
 @dataclass
