@@ -71,7 +71,8 @@ from hue06.steering.report import (
     render_pdf,
 )
 
-MANAGER_ROLES = ("admin", "province")  # may import and generate; only admins edit any unit's tasks
+REPORT_ROLES = ("admin", "province")  # may generate the report (reads only)
+IMPORT_ROLES = ("admin",)  # the secretariat: imports reports, sets model states, edits any task
 
 
 class ReportRejected(InvalidInput):
@@ -90,6 +91,9 @@ class ReportRejected(InvalidInput):
             f"The report has {len(errors)} error(s); nothing was imported: {first.message_en if first else ''}",
         )
         self.problems = problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "problems": [p.as_dict() for p in self.problems]}
 
 
 # --------------------------------------------------------------------------- units
@@ -231,7 +235,7 @@ def import_report(
     sha = hashlib.sha256(normalized.encode("utf-8")).hexdigest()
     existing = session.scalar(select(SteeringReport).where(SteeringReport.sha256 == sha))
     if existing is not None:
-        return _outcome(session, existing, already=True)
+        return outcome_of(session, existing, already=True)
     try:
         parsed = parse_report(normalized, partial=partial, source_name=source_name)
     except ReportImportError as exc:
@@ -268,7 +272,7 @@ def import_report(
         "reference": report.reference, "period": report.period_code, "tasks": len(parsed.tasks),
         "mismatches": len(mismatches), "errors_skipped": len(parsed.errors),
     })
-    return _outcome(session, report, already=False)
+    return outcome_of(session, report, already=False)
 
 
 def store_rows(
@@ -285,8 +289,14 @@ def store_rows(
     mismatches: Sequence[Mismatch],
     actor: Actor,
     source: str,
+    evidence: dict[str, str] | None = None,
 ) -> None:
-    """Upsert tasks and models (keeping history), and attach the period's figures to the report."""
+    """Upsert tasks and models (keeping history), and attach the period's figures to the report.
+
+    `evidence` (by task code) comes with XLSX updates; an XLSX row carries no sub-tasks, so a task's
+    sub-tasks are only replaced when the incoming task has some.
+    """
+    evidence = evidence or {}
     units: dict[str, SteeringUnit] = {}
     existing = {t.code: t for t in session.scalars(select(SteeringTask).where(SteeringTask.year == year))}
     for task in tasks:
@@ -298,13 +308,16 @@ def store_rows(
             "deadline_kind": task.deadline.kind.value, "due_date": task.deadline.due, "result": task.result,
             "status": task.status.value, "status_text": task.status_text[:80], "source_line": task.line,
         }
+        if task.code in evidence:
+            values["evidence"] = evidence[task.code]
         if row is None:
             row = SteeringTask(report_id=report.id, year=year, code=task.code, updated_by=actor.label, **values)
             session.add(row)
             session.flush()
             _change(session, "task", row.id, actor, source, {"status": [None, row.status]}, "")
         else:
-            diff = {k: [getattr(row, k), v] for k, v in values.items() if k in ("status", "result") and getattr(row, k) != v}
+            diff = {k: [getattr(row, k), v] for k, v in values.items()
+                    if k in ("status", "result", "evidence") and getattr(row, k) != v}
             for k, v in values.items():
                 setattr(row, k, v)
             row.report_id = report.id
@@ -312,7 +325,8 @@ def store_rows(
                 row.version += 1
                 row.updated_at, row.updated_by = utcnow(), actor.label
                 _change(session, "task", row.id, actor, source, diff, "")
-            session.execute(SteeringSubTask.__table__.delete().where(SteeringSubTask.task_id == row.id))
+            if task.sub_tasks:
+                session.execute(SteeringSubTask.__table__.delete().where(SteeringSubTask.task_id == row.id))
             session.execute(SteeringTaskUnit.__table__.delete().where(SteeringTaskUnit.task_id == row.id))
         for i, sub in enumerate(task.sub_tasks, start=1):
             session.add(SteeringSubTask(
@@ -378,6 +392,7 @@ def store_rows(
             difference=d["difference"], line=m.line, message_vi=m.message_vi, message_en=m.message_en,
         ))
     session.flush()
+    session.expire_all()  # task-unit links were rewritten underneath loaded collections
 
 
 def _change(session: Session, entity: str, entity_id: int, actor: Actor, source: str, changes: dict, comment: str) -> None:
@@ -385,7 +400,7 @@ def _change(session: Session, entity: str, entity_id: int, actor: Actor, source:
                                changes=json.dumps(changes, ensure_ascii=False, default=str), comment=comment))
 
 
-def _outcome(session: Session, report: SteeringReport, already: bool) -> ImportOutcome:
+def outcome_of(session: Session, report: SteeringReport, already: bool) -> ImportOutcome:
     year = int(report.period_code[:4])
     counts = {
         "tasks": session.scalar(select(func.count()).select_from(SteeringTask).where(SteeringTask.report_id == report.id)) or 0,
@@ -434,11 +449,14 @@ def _dec(text: str | None) -> Decimal | str | None:
 
 
 def latest_report(session: Session, period_code: str | None = None) -> SteeringReport | None:
+    """The report of the latest period (the last imported one within a period)."""
     stmt = select(SteeringReport)
     if period_code:
         stmt = stmt.where(SteeringReport.period_code == period_code)
-    stmt = stmt.order_by(SteeringReport.issued_on.desc().nulls_last(), SteeringReport.id.desc()).limit(1)
-    return session.scalar(stmt)
+    reports = list(session.scalars(stmt))
+    if not reports:
+        return None
+    return max(reports, key=lambda r: (parse_period(r.period_code).end, r.id))
 
 
 def list_reports(session: Session) -> list[SteeringReport]:
@@ -546,6 +564,10 @@ def update_model(
         _change(session, "model", model.id, actor, source, changes, comment)
         audit.record(session, actor, "steering.model_updated", "steering_model", model.number, {"fields": sorted(changes)})
     return model
+
+
+def list_models(session: Session) -> list[SteeringModel]:
+    return list(session.scalars(select(SteeringModel).order_by(SteeringModel.number)))
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[SteeringChange]:
