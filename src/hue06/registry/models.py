@@ -72,7 +72,10 @@ class Resident(Base):
     __table_args__ = (
         Index("ix_residents_search_key", "search_key"),
         Index("ix_residents_commune_search", "commune_code", "search_key"),
-        Index("ix_residents_given_key", "given_key"),
+        # "lan" or "nguyen lan": given name equal, ordered by the full key — one range scan.
+        Index("ix_residents_given_search", "given_key", "search_key"),
+        # the same within a commune officer's communes
+        Index("ix_residents_commune_given", "commune_code", "given_key", "search_key"),
         Index("ix_residents_dob", "date_of_birth"),
     )
 
