@@ -1,0 +1,152 @@
+"""JSON endpoints: OpenID Connect (discovery, JWKS, token, userinfo, revocation, introspection)
+and one's own sessions. OAuth errors are answered in the shape RFC 6749 names
+(`{"error": "invalid_grant", ...}`), not in hue06's own error shape, because clients parse them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from hue06.core.errors import Forbidden
+from hue06.core.security import Actor, constant_equals
+from hue06.identity import keys, oidc, service
+from hue06.web.deps import CSRF_COOKIE, db, login_required_error
+
+router = APIRouter(tags=["identity"])
+
+
+def _run(server: oidc.HueAuthorizationServer, request: Request, form: list[tuple[str, str]], action) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        oreq = server.wrap(request, form)
+    except OAuth2Error as error:
+        return server.handle_error_response(None, error)  # type: ignore[arg-type]
+    return action(oreq)
+
+
+@router.get("/.well-known/openid-configuration")
+def openid_configuration(request: Request) -> JSONResponse:
+    return JSONResponse(oidc.discovery(oidc.issuer_for(request)), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/oauth/jwks")
+def jwks(request: Request, session: Session = Depends(db)) -> JSONResponse:
+    keys.ensure_keys(session, request.app.state.settings.get_secret_key())
+    return JSONResponse(keys.public_jwks(session), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.post("/oauth/token")
+def token(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
+          session: Session = Depends(db)) -> Response:
+    server = oidc.server_for(request, session)
+    server.endpoint = "token"
+    return _run(server, request, form, server.create_token_response)
+
+
+@router.api_route("/oauth/userinfo", methods=["GET", "POST"])
+def userinfo(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
+             session: Session = Depends(db)) -> Response:
+    server = oidc.server_for(request, session)
+    server.endpoint = "userinfo"
+    return _run(server, request, form, server.userinfo)
+
+
+@router.post("/oauth/revoke")
+def revoke(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
+           session: Session = Depends(db)) -> Response:
+    server = oidc.server_for(request, session)
+    server.endpoint = "revocation"
+    return _run(server, request, form, lambda oreq: server.create_endpoint_response("revocation", oreq))
+
+
+@router.post("/oauth/introspect")
+def introspect(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
+               session: Session = Depends(db)) -> Response:
+    server = oidc.server_for(request, session)
+    server.endpoint = "introspection"
+    return _run(server, request, form, lambda oreq: server.create_endpoint_response("introspection", oreq))
+
+
+# --------------------------------------------------------------------------- one's own sessions
+
+
+class SessionOut(BaseModel):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str
+    user_agent: str
+    acr: str
+    current: bool
+
+
+def _me(request: Request, session: Session) -> tuple[Actor, str, int, int | None]:
+    """Who is asking and which sessions are theirs: a signed-in browser or an official's API token."""
+    who: Actor | None = getattr(request.state, "actor", None)
+    if who is None:
+        raise login_required_error()
+    ws = getattr(request.state, "web_session", None)
+    if ws is not None:
+        return who, ws.subject_kind, ws.subject_id, ws.id
+    if who.kind == "official":
+        official = service.get_official_by_username(session, who.id)
+        if official is not None:
+            return who, "official", official.id, None
+    raise login_required_error()
+
+
+def _check_api_csrf(request: Request) -> None:
+    """Cookie-authenticated changes need the CSRF header; API-token calls cannot be forged cross-site."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not constant_equals(sent, expected):
+        raise Forbidden("csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header.")
+
+
+@router.get("/api/v1/me/sessions", response_model=list[SessionOut])
+def my_sessions(request: Request, session: Session = Depends(db)) -> list[SessionOut]:
+    """The caller's signed-in browsers."""
+    _who, kind, subject_id, current = _me(request, session)
+    return [SessionOut(id=s.id, created_at=s.created_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at,
+                       ip=s.ip, user_agent=s.user_agent, acr=s.acr, current=s.id == current)
+            for s in service.list_sessions(session, kind, subject_id)]
+
+
+@router.delete("/api/v1/me/sessions/{session_id}", status_code=204)
+def end_my_session(session_id: int, request: Request, session: Session = Depends(db)) -> Response:
+    """Sign one of the caller's browsers out (404 for anybody else's session)."""
+    _check_api_csrf(request)
+    who, kind, subject_id, _current = _me(request, session)
+    service.end_session_by_id(session, who, kind, subject_id, session_id)
+    return Response(status_code=204)
+
+
+class LevelIn(BaseModel):
+    qr: str
+
+
+class LevelOut(BaseModel):
+    account_id: int
+    level: int
+    checked_by: str
+    checked_at: datetime
+
+
+@router.post("/api/v1/identity/level2", response_model=LevelOut)
+def raise_level(body: LevelIn, request: Request, session: Session = Depends(db)) -> LevelOut:
+    """Raise a citizen's account to level 2 after checking the card: send the scanned QR string."""
+    from hue06.web.deps import official
+
+    _check_api_csrf(request)
+    who = official(request)
+    check = service.raise_assurance_level(session, body.qr, who)
+    return LevelOut(account_id=check.account_id, level=check.level, checked_by=check.checked_by,
+                    checked_at=check.checked_at)
