@@ -18,7 +18,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hue06.core import admin_units, audit
@@ -219,18 +219,23 @@ REGISTER_COLUMNS = (
 
 def iter_register(session: Session, batch: int = 50_000) -> Iterator[list[dict[str, Any]]]:
     """Every resident as plain dicts, in batches, by keyset on id: Core rows, no ORM objects."""
-    cols = [getattr(Resident, c) for c in REGISTER_COLUMNS]
+    cols = [Resident.__table__.c[c] for c in REGISTER_COLUMNS]
+    stmt = select(*cols).where(Resident.__table__.c.id > bindparam("after")).order_by(
+        Resident.__table__.c.id).limit(batch)
+    current: dict[str, str] = {}
     after = 0
     while True:
-        rows = session.execute(
-            select(*cols).where(Resident.id > after).order_by(Resident.id).limit(batch)
-        ).all()
+        rows = session.connection().execute(stmt, {"after": after}).all()
         if not rows:
             return
         out = []
         for row in rows:
             d = dict(zip(REGISTER_COLUMNS, row, strict=True))
-            d["current_commune_code"] = current_commune_of(d["commune_code"])
+            code = d["commune_code"]
+            cur = current.get(code)
+            if cur is None:
+                cur = current[code] = current_commune_of(code)
+            d["current_commune_code"] = cur
             out.append(d)
         yield out
         after = rows[-1][0]
