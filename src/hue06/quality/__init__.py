@@ -1,0 +1,1 @@
+"""Verify and clean sector datasets against the population register (“đúng, đủ, sạch, sống”)."""
