@@ -9,7 +9,7 @@ import secrets
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
-from tests.identity.conftest import REDIRECT, citizen_sign_in, form_csrf, pkce_pair, query_of
+from tests.identity.factories import REDIRECT, citizen_sign_in, form_csrf, pkce_pair, query_of
 
 
 def _authorize_params(client_id: str, challenge: str, **extra: str) -> dict[str, str]:

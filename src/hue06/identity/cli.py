@@ -54,8 +54,9 @@ def user_totp(username: str, secret: str | None = typer.Option(None, "--secret",
 
 
 @user_app.command("totp-code")
-def user_totp_code(username: str, db: str | None = DbOption) -> None:
-    """Print an official's current TOTP code (development and demo only: refused in production)."""
+def user_totp_code(name: str, citizen: bool = typer.Option(False, "--citizen", help="NAME is a citizen's personal ID"),
+                   db: str | None = DbOption) -> None:
+    """Print the current TOTP code of an official (or a citizen): development and demo only."""
     import pyotp
 
     settings = settings_for(db)
@@ -63,10 +64,10 @@ def user_totp_code(username: str, db: str | None = DbOption) -> None:
         console.print("[red]Không dùng trong môi trường production.[/red] / Not available in production.")
         raise typer.Exit(1)
     with open_session(db) as session:
-        official = service.get_official_by_username(session, username)
-        secret = official.totp_secret if official else None
+        row = service.get_citizen_by_personal_id(session, name) if citizen else service.get_official_by_username(session, name)
+        secret = row.totp_secret if row else None
     if not secret:
-        console.print("Cán bộ này chưa có TOTP. / This official has no TOTP secret.")
+        console.print("Tài khoản này chưa có TOTP. / This account has no TOTP secret.")
         raise typer.Exit(1)
     print(pyotp.TOTP(secret).now())
 

@@ -864,3 +864,19 @@ def create_citizen_account(
     session.flush()
     audit.record(session, "system:cli", "citizen.created", "citizen", str(account.id), {"level": level})
     return account
+
+
+def set_citizen_credentials(session: Session, account_id: int, password: str, totp_secret: str | None) -> None:
+    """Set a citizen's password and second factor directly (the demo re-running; never a web route)."""
+    account = session.get(CitizenAccount, account_id)
+    if account is None:
+        raise not_found("tài khoản", "account")
+    account.password_hash = hash_password(password)
+    account.totp_secret = totp_secret
+    account.totp_last_step = None
+    reset_throttle(session, "citizen", account.personal_id)
+    audit.record(session, "system:cli", "citizen.credentials_set", "citizen", str(account.id))
+
+
+def get_citizen_by_resident(session: Session, resident_id: int) -> CitizenAccount | None:
+    return session.scalar(select(CitizenAccount).where(CitizenAccount.resident_id == resident_id))
