@@ -6,6 +6,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 
 import typer
 
@@ -13,6 +14,10 @@ from hue06.cliutil import DbOption, console, fail, open_session, settings_for
 from hue06.core import audit
 from hue06.core.db import MODULES
 from hue06.core.errors import Hue06Error
+
+# Library deprecation notices are for developers (pytest shows them), not for operators' terminals.
+warnings.filterwarnings("ignore", module=r"authlib\..*")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 app = typer.Typer(help="hue06 — Đề án 06 platform.", no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)

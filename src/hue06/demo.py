@@ -119,7 +119,7 @@ def demo(
     ctx = DemoContext(settings, make_sessionmaker(engine), console, residents, _demo_password())
     lines = build(ctx, seed)
     engine.dispose()
-    out = Console()
+    out = Console(soft_wrap=True)
     out.rule("hue06 demo")
     for line in lines:
         out.print(line, markup=False, highlight=False)
