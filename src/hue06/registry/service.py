@@ -628,11 +628,16 @@ def _gender(value: str) -> str:
 
 
 def _commune_2024(code: str, field: str = "to_commune_code") -> str:
-    """A commune code of any version that names exactly one 2024 commune (the grid records use)."""
+    """A 2024 commune code, or a later unit's code that covers exactly one 2024 commune."""
     text = (code or "").strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         raise InvalidInput("admin_unit.unknown", "Mã xã/phường không hợp lệ.", "That is not a valid commune code.",
                            field=field)
+    try:
+        if admin_units.get_unit(text, BASE_VERSION).level == "commune":
+            return text  # records are kept on the 2024 grid: a 2024 code is read as such
+    except InvalidInput:
+        pass
     try:
         within = admin_units.communes_within(text)
     except InvalidInput as exc:
