@@ -116,11 +116,12 @@ def _charts(dash: service.Dashboard, lang: str) -> str:
         },
         "groups": {
             "data": [{"type": "bar", "orientation": "h", "name": status_labels[s],
-                      "y": [f"{code}. {title[:40]}" for code, title, _ in dash.by_group],
+                      "y": [f"{code}. {title[:55]}" for code, title, _ in dash.by_group],
                       "x": [counts.get(s, 0) for _, _, counts in dash.by_group],
                       "marker": {"color": STATUS_COLOURS[s]}} for s in statuses],
-            "layout": {"barmode": "stack", "height": 120 + 28 * max(1, len(dash.by_group)),
-                       "margin": {"t": 10, "l": 300, "r": 10}, "yaxis": {"autorange": "reversed"}},
+            "layout": {"barmode": "stack", "height": 140 + 28 * max(1, len(dash.by_group)),
+                       "margin": {"t": 10, "l": 420, "r": 10}, "yaxis": {"autorange": "reversed"},
+                       "legend": {"orientation": "h", "y": -0.15}},
         },
         "units": {
             "data": [{"type": "bar", "orientation": "h", "name": name,
