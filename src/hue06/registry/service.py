@@ -971,3 +971,35 @@ def correct_resident(session: Session, actor: Actor, personal_id: str, changes: 
 
 def birth_province_name(personal_id: str) -> str:
     return BIRTH_PROVINCE_CODES.get(personal_id[:3], "")
+
+
+# --------------------------------------------------------------------------- for the pages
+
+
+@dataclass(frozen=True)
+class CommuneChoice:
+    code: str  # 2024
+    name: str
+    district: str
+    current_name: str
+
+
+def communes_for(actor: Actor) -> list[CommuneChoice]:
+    """The 2024 communes an actor may see, for filters and forms, by district then name."""
+    allowed = actor.communes if actor.kind in ("official", "system") else frozenset()
+    out = []
+    for unit in admin_units.communes(BASE_VERSION):
+        if allowed is None or unit.code in allowed:
+            p = _place(unit.code)
+            out.append(CommuneChoice(unit.code, unit.name, p.district_name, p.current_name))
+    return sorted(out, key=lambda c: (c.district, fold(c.name)))
+
+
+AUDIT_READERS = frozenset({"auditor", "admin"})
+
+
+def audit_trail(session: Session, actor: Actor, resident: ResidentOut, limit: int = 20) -> list[audit.AuditEntry]:
+    """Recent audit entries about a resident, for auditors only (others get an empty list)."""
+    if actor.kind != "official" or actor.role not in AUDIT_READERS:
+        return []
+    return audit.entries_for(session, "resident", resident.personal_id, limit=limit)
