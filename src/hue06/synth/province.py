@@ -503,21 +503,30 @@ def household_rows(prov: Province, first_household: int, first_id: int) -> list[
 
 
 def address_rows(prov: Province, first_household: int, seed: int) -> list[dict[str, Any]]:
-    """One digital address (house GPS point) per household, inside its commune's box."""
+    """One digital address (house GPS point) per household, inside its commune's box.
+
+    Houses cluster around a few hamlet or street centres per commune, as villages do, rather
+    than sprinkling evenly over rice fields and hills.
+    """
     rng = np.random.default_rng(seed + 1)
     n = len(prov.hh_commune)
-    u, v = rng.random(n), rng.random(n)
     now = datetime.combine(REFERENCE_DATE, datetime.min.time(), tzinfo=UTC)
     boxes = {c: commune_bbox(c) for c in _communes()}
+    centres = {c: rng.random((int(rng.integers(4, 13)), 2)) for c in sorted(boxes)}
+    pick, jitter = rng.random(n), rng.normal(0.0, 0.07, size=(n, 2))
     counters: dict[str, int] = {}
     rows = []
     for h, commune in enumerate(prov.hh_commune):
         counters[commune] = counters.get(commune, 0) + 1
         lat0, lon0, lat1, lon1 = boxes[commune]
+        cs = centres[commune]
+        cy, cx = cs[int(pick[h] * len(cs))]
+        u = min(max(cy + float(jitter[h, 0]), 0.0), 1.0)
+        v = min(max(cx + float(jitter[h, 1]), 0.0), 1.0)
         rows.append({
             "id": first_household + h, "code": f"DC{commune}{counters[commune]:06d}",
             "household_id": first_household + h, "commune_code": commune, "label": prov.hh_detail[h],
-            "lat": round(lat0 + (lat1 - lat0) * float(u[h]), 6), "lon": round(lon0 + (lon1 - lon0) * float(v[h]), 6),
+            "lat": round(lat0 + (lat1 - lat0) * u, 6), "lon": round(lon0 + (lon1 - lon0) * v, 6),
             "created_at": now,
         })
     return rows
