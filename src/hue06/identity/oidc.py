@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
@@ -230,10 +231,11 @@ class CodeObject:
 class TokenObject:
     """One row seen through the token string that found it (access or refresh)."""
 
-    def __init__(self, row: OAuthToken, kind: str) -> None:
+    def __init__(self, row: OAuthToken, kind: str, account: CitizenAccount | None = None) -> None:
         self.row = row
         self.kind = kind
         self.scope = row.scope
+        self.account = account  # loaded with the token (one query), when it has one
 
     def check_client(self, client: Client) -> bool:
         return self.row.client_id == client.client_id
@@ -309,7 +311,8 @@ class CodeGrant(AuthorizationCodeGrant):
         return CodeObject(row)
 
     def delete_authorization_code(self, authorization_code: CodeObject) -> None:
-        authorization_code.row.used_at = utcnow()
+        if authorization_code.row.used_at is None:  # normally already set by save_token
+            authorization_code.row.used_at = utcnow()
 
     def authenticate_user(self, authorization_code: CodeObject) -> EndUser | None:
         row = authorization_code.row
@@ -356,9 +359,11 @@ class RefreshGrant(RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenObject | None:
         db: Session = self.server.db
-        row = db.scalar(select(OAuthToken).where(OAuthToken.refresh_hash == token_hash(refresh_token)))
-        if row is None:
+        found = db.execute(select(OAuthToken, CitizenAccount).outerjoin(CitizenAccount, CitizenAccount.id == OAuthToken.account_id)
+                           .where(OAuthToken.refresh_hash == token_hash(refresh_token))).first()
+        if found is None:
             return None
+        row, account = found
         if row.rotated_at is not None or row.revoked_at is not None:
             # A refresh token is good once: seeing it again means it leaked, so the family dies.
             revoked = revoke_tokens(db, OAuthToken.family == row.family)
@@ -367,18 +372,19 @@ class RefreshGrant(RefreshTokenGrant):
             return None
         if row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
             return None
-        return TokenObject(row, "refresh_token")
+        return TokenObject(row, "refresh_token", account)
 
     def authenticate_user(self, refresh_token: TokenObject) -> EndUser | None:
-        row = refresh_token.row
-        if row.account_id is None:
+        row, account = refresh_token.row, refresh_token.account
+        if account is None or account.status != "active":
             return None
-        return self.server.end_user(row.account_id, row.session_id, row.acr, row.amr, row.auth_time or 0)
+        return EndUser(account.id, account.subject, row.session_id, row.acr, row.amr, row.auth_time or 0)
 
     def revoke_old_credential(self, refresh_token: TokenObject) -> None:
-        now = utcnow()
-        refresh_token.row.rotated_at = now
-        refresh_token.row.revoked_at = now  # its access token goes with it
+        """Done in save_token already, so that it is written before the audit entry (see there)."""
+        if refresh_token.row.rotated_at is None:
+            now = utcnow()
+            refresh_token.row.rotated_at = refresh_token.row.revoked_at = now
 
 
 class ClientCredentials(ClientCredentialsGrant):
@@ -449,8 +455,10 @@ class AccessTokenValidator(BearerTokenValidator):
         self.server = server
 
     def authenticate_token(self, token_string: str) -> TokenObject | None:
-        row = self.server.db.scalar(select(OAuthToken).where(OAuthToken.access_hash == token_hash(token_string)))
-        return TokenObject(row, "access_token") if row is not None else None
+        found = self.server.db.execute(
+            select(OAuthToken, CitizenAccount).outerjoin(CitizenAccount, CitizenAccount.id == OAuthToken.account_id)
+            .where(OAuthToken.access_hash == token_hash(token_string))).first()
+        return TokenObject(found[0], "access_token", found[1]) if found is not None else None
 
 
 # --------------------------------------------------------------------------- the server
@@ -474,7 +482,6 @@ class HueAuthorizationServer(AuthorizationServer):
         super().__init__(scopes_supported=None)
         self.db = db
         self.settings = settings
-        self.secret_key = settings.get_secret_key()
         self.issuer = issuer
         self.ip = ip
         self.endpoint = ""
@@ -489,6 +496,11 @@ class HueAuthorizationServer(AuthorizationServer):
         self.register_endpoint(EndSession)
         self.protector = ResourceProtector()
         self.protector.register_token_validator(AccessTokenValidator(self))
+
+    @cached_property
+    def secret_key(self) -> str:
+        """Read only when a key must be decrypted (it may live in a file)."""
+        return self.settings.get_secret_key()
 
     # Authlib's hooks ---------------------------------------------------------------
 
@@ -505,6 +517,12 @@ class HueAuthorizationServer(AuthorizationServer):
         previous: TokenObject | None = request.refresh_token
         code: CodeObject | None = request.authorization_code
         family = previous.row.family if previous else secrets.token_hex(16)
+        # The spent refresh token and the used code are marked here, flushed together with the new
+        # row, so that the audit entry (which serialises writers until commit) is the last statement.
+        if previous is not None:
+            previous.row.rotated_at = previous.row.revoked_at = now
+        if code is not None:
+            code.row.used_at = now
         row = OAuthToken(
             client_id=request.client.client_id, account_id=user.account_id if user else None,
             scope=token.get("scope", ""), access_hash=token_hash(token["access_token"]),
@@ -590,16 +608,15 @@ class HueAuthorizationServer(AuthorizationServer):
             token: TokenObject = self.protector.validate_request(["openid"], oreq)
         except OAuth2Error as error:
             return self.handle_error_response(oreq, error)
-        row = token.row
-        account = self.db.get(CitizenAccount, row.account_id) if row.account_id else None
-        client = self.query_client(row.client_id)
-        if account is None or account.status != "active" or client is None:
+        row, account = token.row, token.account
+        scopes = set(scope_to_list(row.scope) or [])
+        client = self.query_client(row.client_id) if "personal_id" in scopes else None
+        if account is None or account.status != "active" or ("personal_id" in scopes and client is None):
             from authlib.oauth2.rfc6750 import InvalidTokenError
 
             return self.handle_error_response(oreq, InvalidTokenError())
-        scopes = set(scope_to_list(row.scope) or [])
         resident = registry.match_identity(self.db, account.personal_id) if scopes - {"openid"} else None
-        claims = user_claims(account, resident, scopes, client.trusted)
+        claims = user_claims(account, resident, scopes, client is not None and client.trusted)
         audit.record(self.db, Actor(kind="client", id=row.client_id, ip=self.ip), "oidc.userinfo", "citizen",
                      str(account.id), {"scope": row.scope})
         return self.handle_response(200, claims, default_json_headers)
