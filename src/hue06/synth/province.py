@@ -544,10 +544,13 @@ def build_province(url: str, residents: int, seed: int, progress: ProgressLike =
     """Generate and load a province into an empty register, all or nothing; returns figures."""
     import_all_models()
     started = time.perf_counter()
-    prov = generate(residents, seed, progress)
-    generated = time.perf_counter() - started
     engine = make_engine(url)
     try:
+        with engine.connect() as conn:
+            _refuse_if_not_empty(conn)  # before minutes of work, not after
+            conn.rollback()
+        prov = generate(residents, seed, progress)
+        generated = time.perf_counter() - started
         with engine.begin() as conn:
             figures = _load(conn, prov, seed, progress)
     finally:
@@ -557,15 +560,18 @@ def build_province(url: str, residents: int, seed: int, progress: ProgressLike =
     return figures
 
 
-def _load(conn: Connection, prov: Province, seed: int, progress: ProgressLike) -> dict[str, Any]:
-    session = Session(bind=conn)
-    existing = session.scalar(select(func.count()).select_from(Resident))
-    if existing:
+def _refuse_if_not_empty(conn: Connection) -> None:
+    if conn.execute(select(Resident.id).limit(1)).first() is not None:
         raise InvalidInput(
             "synth.not_empty",
             "CSDL dân cư đã có dữ liệu; hãy dùng một cơ sở dữ liệu trống.",
             "The register already holds residents; use an empty database.",
         )
+
+
+def _load(conn: Connection, prov: Province, seed: int, progress: ProgressLike) -> dict[str, Any]:
+    session = Session(bind=conn)
+    _refuse_if_not_empty(conn)
     pg = conn.dialect.name == "postgresql"
     if pg:
         conn.execute(text("SET LOCAL synchronous_commit = off"))
@@ -635,13 +641,17 @@ def register(app: typer.Typer) -> None:
                                       envvar="HUE06_DATABASE_URL"),
     ) -> None:
         """Build a synthetic province into an empty register (all or nothing)."""
-        from hue06.cliutil import console, out, progress, settings_for
+        from hue06.cliutil import console, fail, out, progress, settings_for
+        from hue06.core.errors import Hue06Error
         from hue06.core.migrate import upgrade
 
         settings = settings_for(db)
         upgrade(settings.database_url)
-        with progress() as bar:
-            figures = build_province(settings.database_url, residents, seed, progress=bar)
+        try:
+            with progress() as bar:
+                figures = build_province(settings.database_url, residents, seed, progress=bar)
+        except Hue06Error as exc:
+            raise fail(exc) from None
         console.print(f"[green]Đã tạo tỉnh giả lập[/green] / synthetic province built in {figures['seconds']} s "
                       f"({figures['database']}).")
         out.print(f"residents={figures['residents']} households={figures['households']} "
