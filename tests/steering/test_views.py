@@ -150,3 +150,17 @@ def test_api(client, session, people):
     assert client.patch(f"/api/v1/steering/tasks/{task_id}", json={"status": "behind", "version": 1}).status_code == 409
     assert len(client.get("/api/v1/steering/mismatches").json()) == 22
     assert len(client.get("/api/v1/steering/models").json()) == 46
+
+
+def test_model_states_are_set_by_the_secretariat(client, people):
+    login(client, "lanhdao")
+    model = next(m for m in client.get("/api/v1/steering/models").json() if m["number"] == 25)
+    assert model["state"] == "deployed"
+    assert client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "completed"}).status_code == 403
+    client.post("/logout", data={"csrf_token": client.cookies.get("hue06_csrf")})
+    login(client, "totgiupviec")
+    r = client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "completed", "comment": "SSO xong"})
+    assert r.status_code == 200 and r.json()["state"] == "completed"
+    assert client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "finished"}).status_code == 422
+    dash = client.get("/api/v1/steering/dashboard").json()
+    assert dash["models_by_state"]["completed"] == 2

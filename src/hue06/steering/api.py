@@ -17,6 +17,7 @@ from hue06.steering.schemas import (
     GroupCount,
     MismatchOut,
     ModelOut,
+    ModelUpdate,
     ServicesOut,
     TaskDetail,
     TaskOut,
@@ -108,6 +109,16 @@ def models(session: Session = Depends(db), who: Actor = Depends(official)) -> li
     rows = service.list_models(session)
     return [ModelOut(id=m.id, number=m.number, group_code=m.group_code, group_title=m.group_title, name=m.name,
                      state=m.state, result=m.result) for m in rows]
+
+
+@router.patch("/models/{model_id}", response_model=ModelOut)
+def update_model(model_id: int, body: ModelUpdate, session: Session = Depends(db),
+                 who: Actor = Depends(official)) -> ModelOut:
+    """The secretariat records a model's state as units report (admins only)."""
+    m = service.update_model(session, model_id, actor=who, state=body.state, result=body.result,
+                             comment=body.comment, source="api")
+    return ModelOut(id=m.id, number=m.number, group_code=m.group_code, group_title=m.group_title, name=m.name,
+                    state=m.state, result=m.result)
 
 
 @router.post("/reports", status_code=201)

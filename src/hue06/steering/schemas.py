@@ -115,3 +115,9 @@ class ModelOut(BaseModel):
     name: str
     state: str
     result: str
+
+
+class ModelUpdate(BaseModel):
+    state: str | None = Field(None, description="not_started, deployed, in_progress or completed")
+    result: str | None = None
+    comment: str = ""
