@@ -103,7 +103,7 @@ def test_title_sections_and_signature(docx_file):
     assert headings == ["I. KHÁI QUÁT TÌNH HÌNH", "II. KẾT QUẢ CÁC MẶT CÔNG TÁC",
                         "III. NHẬN XÉT, ĐÁNH GIÁ VÀ KIẾN NGHỊ, ĐỀ XUẤT", "IV. NHIỆM VỤ TRỌNG TÂM 06 THÁNG CUỐI NĂM 2024"]
     body = "\n".join(texts)
-    assert "triển khai thực hiện 102 nhiệm vụ" in body
+    assert "Đối chiếu với Phụ lục I (đếm từng dòng trên hue06): 102 nhiệm vụ" in body
     assert "+ Tổng số nhiệm vụ hoàn thành: 22 nhiệm vụ." in body
     assert "+ Tổng số nhiệm vụ thực hiện thường xuyên: 11 nhiệm vụ." in body
     assert "đã tiếp nhận, giải quyết 172.277 hồ sơ trực tuyến/183.525 tổng số hồ sơ, đạt tỷ lệ 93,87%" in body
@@ -174,3 +174,16 @@ def test_no_provider_says_so(parsed):
     assert "Các số liệu tổng hợp khớp với số liệu chi tiết của từng phụ lục." in texts
     assert [a.code for a in doc.appendices] == ["I", "II", "III", "IV", "V", "VI"]  # no reconciliation appendix
     assert doc.meta.reference == ".../BC-BCĐ"
+
+
+def test_the_reference_period_gives_back_its_own_figures_with_their_source(document, docx_file):
+    """Issue 6 item 6: 92 tasks — 22 completed, 11 recurring, 59 in progress, 0 not completed — attributed
+    to Report 108, followed by the recount of Appendix I that disagrees with it."""
+    f = document.figures
+    assert (f["stated_tasks_total"], f["stated_tasks_completed"], f["stated_tasks_recurring"],
+            f["stated_tasks_in_progress"], f["stated_tasks_not_completed"]) == (92, 22, 11, 59, 0)
+    body = "\n".join(p.text for p in docx_file.paragraphs)
+    assert "Theo Báo cáo số 108/BC-BCĐ ngày 10/07/2024" in body
+    assert "triển khai thực hiện 92 nhiệm vụ" in body
+    assert "đã hoàn thành 22 nhiệm vụ; thực hiện thường xuyên 11 nhiệm vụ; đang triển khai 59 nhiệm vụ; chưa hoàn thành 0 nhiệm vụ" in body
+    assert "Đối chiếu với Phụ lục I" in body

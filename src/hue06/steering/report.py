@@ -143,6 +143,10 @@ class ReportData:
     data_as_of: date
     source_vi: str = "Dữ liệu theo dõi Đề án 06 trên hue06"
     mismatches: list[Mismatch] = field(default_factory=list)
+    # Figures the period's own imported report states (key → value) and where they come from. They are
+    # another body's figures: the report gives them back with their source, beside our recount.
+    stated: dict[str, str] = field(default_factory=dict)
+    stated_source_vi: str = ""
 
     @classmethod
     def from_parsed(cls, parsed: ParsedReport, mismatches: list[Mismatch], data_as_of: date | None = None) -> ReportData:
@@ -151,10 +155,12 @@ class ReportData:
         source = "Dữ liệu theo dõi Đề án 06 trên hue06"
         if ref and issued:
             source += f", nhập từ Báo cáo số {ref} ngày {issued:%d/%m/%Y}"
+        stated_source = f"Báo cáo số {ref} ngày {issued:%d/%m/%Y}" if ref and issued else "báo cáo đã nhập"
         return cls(
             tasks=parsed.tasks, services25=parsed.services25, services28=parsed.services28,
             models=parsed.models, hanoi_models=parsed.hanoi_models, r175_tasks=parsed.r175_tasks,
             data_as_of=data_as_of or issued or date.today(), source_vi=source, mismatches=mismatches,
+            stated={k: str(v.value) for k, v in parsed.stated.items()}, stated_source_vi=stated_source,
         )
 
 
@@ -313,10 +319,28 @@ def build_report(
     figures["tasks_overdue"] = len(overdue)
     year = period.start.year
     body.append(Heading("I. KHÁI QUÁT TÌNH HÌNH", 1))
-    body.append(Paragraph(
-        f"Trong {period.label_vi}, Ban Chỉ đạo theo dõi, đôn đốc các sở, ngành, địa phương triển khai thực hiện "
-        f"{tc['tasks_total']} nhiệm vụ của Đề án 06, kết quả cụ thể như sau:"
-    ))
+    stated_keys = ("tasks_total", "tasks_carried_over", "tasks_new", "tasks_completed", "tasks_recurring",
+                   "tasks_in_progress", "tasks_not_completed")
+    if all(k in data.stated for k in stated_keys):
+        # The period has its own report: give its figures back, attributed, then our recount of Appendix I.
+        st_ = {k: data.stated[k] for k in stated_keys}
+        figures.update({f"stated_{k}": int(v) for k, v in st_.items()})
+        body.append(Paragraph(
+            f"Theo {data.stated_source_vi}, Ban Chỉ đạo đã chỉ đạo các sở, ngành, địa phương triển khai thực hiện "
+            f"{st_['tasks_total']} nhiệm vụ (tồn từ năm trước chuyển sang: {st_['tasks_carried_over']} nhiệm vụ; "
+            f"giao mới trong năm {year}: {st_['tasks_new']} nhiệm vụ). Kết quả: đã hoàn thành {st_['tasks_completed']} "
+            f"nhiệm vụ; thực hiện thường xuyên {st_['tasks_recurring']} nhiệm vụ; đang triển khai "
+            f"{st_['tasks_in_progress']} nhiệm vụ; chưa hoàn thành {st_['tasks_not_completed']} nhiệm vụ."
+        ))
+        body.append(Paragraph(f"(Nguồn: {data.stated_source_vi}, phần I)", italic=True))
+        body.append(Paragraph(
+            f"Đối chiếu với Phụ lục I (đếm từng dòng trên hue06): {tc['tasks_total']} nhiệm vụ, kết quả cụ thể như sau:"
+        ))
+    else:
+        body.append(Paragraph(
+            f"Trong {period.label_vi}, Ban Chỉ đạo theo dõi, đôn đốc các sở, ngành, địa phương triển khai thực hiện "
+            f"{tc['tasks_total']} nhiệm vụ của Đề án 06, kết quả cụ thể như sau:"
+        ))
     body.append(Paragraph(f"- Nhiệm vụ tồn từ năm trước chuyển sang: {tc['tasks_carried_over']} nhiệm vụ."))
     body.append(Paragraph(f"- Nhiệm vụ được giao trong năm {year}: {tc['tasks_new']} nhiệm vụ."))
     body.append(Paragraph("- Kết quả:"))

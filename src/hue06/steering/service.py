@@ -770,7 +770,14 @@ def report_data(session: Session, period: ReportPeriod, data_as_of: date) -> Rep
         mismatches = stored_mismatches(session, report.id)
         if report.reference and report.issued_on:
             source += f"; số liệu dịch vụ công theo Báo cáo số {report.reference} ngày {report.issued_on:%d/%m/%Y}"
-    return ReportData(tasks, services25, services28, models, hanoi, r175, data_as_of, source, mismatches)
+    stated: dict[str, str] = {}
+    stated_source = ""
+    if report is not None and report.period_code == period.code:
+        stated = {k: v["value"] for k, v in json.loads(report.stated_figures or "{}").items()}
+        if report.reference and report.issued_on:
+            stated_source = f"Báo cáo số {report.reference} ngày {report.issued_on:%d/%m/%Y}"
+    return ReportData(tasks, services25, services28, models, hanoi, r175, data_as_of, source, mismatches,
+                      stated, stated_source or "báo cáo đã nhập")
 
 
 def report_meta(session: Session, period: ReportPeriod, issued_on: date, number: str | None = None) -> ReportMeta:
