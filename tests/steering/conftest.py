@@ -15,6 +15,7 @@ def reference_path() -> Path | None:
     candidates = [
         os.environ.get("HUE06_REFERENCE_REPORT", ""),
         str(Path(__file__).resolve().parents[3] / "shared" / "reference" / REFERENCE_NAME),
+        str(Path(__file__).resolve().parents[2] / "src" / "hue06" / "steering" / "data" / REFERENCE_NAME),
     ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
