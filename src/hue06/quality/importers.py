@@ -196,8 +196,10 @@ def sniff_format(data: bytes) -> str:
 def _clean(value: Cell) -> Cell:
     if value is None:
         return None
-    if isinstance(value, str):
-        text = value.strip().lstrip("'").strip()
+    if type(value) is str:
+        text = value.strip()
+        if text[:1] == "'":
+            text = text.lstrip("'").strip()
         return text or None
     if isinstance(value, float) and value != value:  # NaN
         return None
@@ -246,6 +248,13 @@ def _footer_row(cells: Sequence[Cell]) -> bool:
     return key.startswith(_FOOTER_STARTS)
 
 
+def _repeats_header(cells: Sequence[Cell], header: list[str]) -> bool:
+    """The header printed again (on every page of a printed list): checked only for rows
+    without digits, since every real data row has a date, an ID or a number in it."""
+    keys = [header_key(_text(c)) for c in cells[: len(header)]]
+    return (bool(keys) and keys == header) or _header_score(cells) >= 2
+
+
 def _header_score(cells: Sequence[Cell]) -> int:
     found = {field_for_header(c) for c in cells if isinstance(c, str)}
     found.discard(None)
@@ -273,21 +282,24 @@ def _iter_data(
     width = len(imported.columns)
     row_no = 0
     header_keys = {sheet: [header_key(h) for h in cells] for sheet, cells in header_cells.items()}
+    header_key_sets = {sheet: set(keys) - {""} for sheet, keys in header_keys.items()}
     for sheet, line, cells, numeric in records:
-        if _is_blank(cells):
+        filled = [c for c in cells if c is not None]
+        if not filled:
             continue
-        keys = [header_key(_text(c)) for c in cells[: len(header_keys.get(sheet, []))]]
-        if (keys and keys == header_keys.get(sheet)) or (_header_score(cells) >= 2 and not any(
-            _looks_like_data(c) for c in cells
-        )):
+        first = filled[0]
+        # Cheap tests first: a repeated header starts with a header word, a footer has at most two cells.
+        if (isinstance(first, str) and not first[:1].isdigit() and header_key(first) in header_key_sets.get(sheet, ())
+                and not any(_looks_like_data(c) for c in filled)
+                and _repeats_header(cells, header_keys.get(sheet, []))):
             skipped.append(Skipped(line, "Dòng tiêu đề lặp lại (bỏ qua).", "Repeated header row (left out).",
                                    sheet=sheet))
             continue
-        if _footer_row(cells):
+        if len(filled) <= 2 and _footer_row(cells):
             skipped.append(Skipped(line, "Dòng tổng cộng hoặc chữ ký cuối bảng (bỏ qua).",
                                    "Total or signature line at the end of the table (left out).", sheet=sheet))
             continue
-        if _numbering_row(cells) and row_no == 0:
+        if row_no == 0 and _numbering_row(cells):
             skipped.append(Skipped(line, "Dòng đánh số cột (bỏ qua).", "Column numbering row (left out).",
                                    sheet=sheet))
             continue

@@ -16,7 +16,7 @@ from typing import Any
 
 from hue06.core import admin_units
 from hue06.core.errors import InvalidInput
-from hue06.core.personal_id import parse_gender, parse_personal_id, parse_vn_date, parse_vn_date_partial
+from hue06.core.personal_id import BIRTH_PROVINCE_CODES, parse_gender, parse_vn_date, parse_vn_date_partial
 from hue06.core.text import fold, normalize_text, split_name
 from hue06.quality.importers import DataRow, ImportedFile
 from hue06.quality.mapping import ColumnMapping
@@ -158,6 +158,21 @@ def clean_id(value: Any, from_number: bool) -> tuple[str, bool]:
     return text, False
 
 
+_THREE_DIGITS_RE = re.compile(r"\d.*\d.*\d")
+_THIS_YEAR = date.today().year
+
+
+def _id_trouble(digits: str) -> str | None:
+    """Why a 12-digit number is not a personal ID (unknown province, a birth year in the
+    future), or None; the same rules as core.personal_id.parse_personal_id, without raising."""
+    if digits[:3] not in BIRTH_PROVINCE_CODES:
+        return "personal_id:province"
+    century = int(digits[3])
+    if 1900 + 100 * (century // 2) + int(digits[4:6]) > _THIS_YEAR:
+        return "personal_id:format"
+    return None
+
+
 # --------------------------------------------------------------------------- dates
 
 Partial = tuple[int | None, int | None, int | None, str | None]  # day, month, year, problem
@@ -199,6 +214,11 @@ def parse_birth(value: Any) -> Partial:
             return None, None, None, "date_of_birth:unreadable"
         return d.day, d.month, d.year, None
     return _date_text(str(value).strip())
+
+
+@lru_cache(maxsize=1_000)
+def _gender(text: str) -> str | None:
+    return parse_gender(text)
 
 
 def _int(value: Any) -> int | None:
@@ -389,14 +409,13 @@ class Standardiser:
                 cmnd_raw = str(raw) if not isinstance(raw, float) else digits
             if len(digits) == 12 and digits.isdigit():
                 if id_key is None:
-                    try:
-                        parse_personal_id(digits)
+                    trouble = _id_trouble(digits)
+                    if trouble is None:
                         id_key = digits
                         if padded:
                             problems.append("personal_id:leading_zero")
-                    except InvalidInput as exc:
-                        problems.append("personal_id:province" if exc.code == "personal_id.province"
-                                        else "personal_id:format")
+                    else:
+                        problems.append(trouble)
             elif len(digits) == 9 and digits.isdigit():
                 cmnd_key = cmnd_key or digits
             elif digits:
@@ -406,7 +425,7 @@ class Standardiser:
         full = self._get(cells, "full_name")
         if full is not None and not isinstance(full, str):
             full = str(full)
-        if full and sum(ch.isdigit() for ch in full) >= 3:
+        if full and _THREE_DIGITS_RE.search(full):
             problems.append("full_name:not_a_name")
             full = None
         if full:
@@ -442,7 +461,7 @@ class Standardiser:
 
         # Gender.
         raw_gender = self._get(cells, "gender")
-        gender = parse_gender(str(raw_gender)) if raw_gender is not None else None
+        gender = _gender(str(raw_gender)) if raw_gender is not None else None
         if raw_gender is not None and gender is None:
             problems.append("gender:unreadable")
         if gender is None:
@@ -456,11 +475,11 @@ class Standardiser:
                 raw_gender = "Nam" if gender == "male" else "Nữ"
         out.update(gender=gender, gender_raw=_display(raw_gender))
 
-        if id_key and y and "personal_id:leading_zero" not in problems:
-            pid = parse_personal_id(id_key)
-            if pid.birth_year != y:
+        if id_key and y:
+            century = int(id_key[3])
+            if 1900 + 100 * (century // 2) + int(id_key[4:6]) != y:
                 problems.append("personal_id:year")
-            if gender and pid.gender != gender:
+            if gender and ("male" if century % 2 == 0 else "female") != gender:
                 problems.append("personal_id:gender")
 
         # Commune: its own column first, then the address.
