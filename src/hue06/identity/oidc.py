@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from authlib.oidc.core import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from hue06.core import audit
@@ -152,7 +153,7 @@ def issuer_for(request: Request) -> str:
 
 
 class Client(ClientMixin):
-    def __init__(self, row: OAuthClient) -> None:
+    def __init__(self, row: Any) -> None:
         self.row = row
         self.client_id = row.client_id
         self.trusted = row.trusted
@@ -228,10 +229,41 @@ class CodeObject:
         return self.row.amr.split() or None
 
 
+_T = OAuthToken.__table__
+_A = CitizenAccount.__table__
+_TOKEN_COLUMNS = [*_T.c, _A.c.subject.label("a_subject"), _A.c.status.label("a_status"),
+                  _A.c.personal_id.label("a_personal_id"), _A.c.phone.label("a_phone"),
+                  _A.c.phone_verified_at.label("a_phone_verified_at")]
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the token endpoints need of a citizen account, read in the same query as the token."""
+
+    id: int
+    subject: str
+    status: str
+    personal_id: str
+    phone: str
+    phone_verified_at: datetime | None
+
+
+def load_token(db: Session, column: Any, value: str) -> tuple[Any, AccountView | None] | None:
+    """A token row (Core, no ORM bookkeeping: these are the hot paths) with its account."""
+    row = db.execute(select(*_TOKEN_COLUMNS).outerjoin(_A, _A.c.id == _T.c.account_id).where(column == value)).first()
+    if row is None:
+        return None
+    account = None
+    if row.account_id is not None and row.a_subject is not None:
+        account = AccountView(row.account_id, row.a_subject, row.a_status, row.a_personal_id, row.a_phone or "",
+                              row.a_phone_verified_at)
+    return row, account
+
+
 class TokenObject:
     """One row seen through the token string that found it (access or refresh)."""
 
-    def __init__(self, row: OAuthToken, kind: str, account: CitizenAccount | None = None) -> None:
+    def __init__(self, row: Any, kind: str, account: AccountView | None = None) -> None:
         self.row = row
         self.kind = kind
         self.scope = row.scope
@@ -359,8 +391,7 @@ class RefreshGrant(RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> TokenObject | None:
         db: Session = self.server.db
-        found = db.execute(select(OAuthToken, CitizenAccount).outerjoin(CitizenAccount, CitizenAccount.id == OAuthToken.account_id)
-                           .where(OAuthToken.refresh_hash == token_hash(refresh_token))).first()
+        found = load_token(db, _T.c.refresh_hash, token_hash(refresh_token))
         if found is None:
             return None
         row, account = found
@@ -382,9 +413,6 @@ class RefreshGrant(RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token: TokenObject) -> None:
         """Done in save_token already, so that it is written before the audit entry (see there)."""
-        if refresh_token.row.rotated_at is None:
-            now = utcnow()
-            refresh_token.row.rotated_at = refresh_token.row.revoked_at = now
 
 
 class ClientCredentials(ClientCredentialsGrant):
@@ -401,10 +429,9 @@ def _query_token(db: Session, token_string: str, hint: str | None) -> TokenObjec
     h = token_hash(token_string)
     order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
     for kind in order:
-        column = OAuthToken.access_hash if kind == "access_token" else OAuthToken.refresh_hash
-        row = db.scalar(select(OAuthToken).where(column == h))
-        if row is not None:
-            return TokenObject(row, kind)
+        found = load_token(db, _T.c.access_hash if kind == "access_token" else _T.c.refresh_hash, h)
+        if found is not None:
+            return TokenObject(found[0], kind, found[1])
     return None
 
 
@@ -455,13 +482,41 @@ class AccessTokenValidator(BearerTokenValidator):
         self.server = server
 
     def authenticate_token(self, token_string: str) -> TokenObject | None:
-        found = self.server.db.execute(
-            select(OAuthToken, CitizenAccount).outerjoin(CitizenAccount, CitizenAccount.id == OAuthToken.account_id)
-            .where(OAuthToken.access_hash == token_hash(token_string))).first()
+        found = load_token(self.server.db, _T.c.access_hash, token_hash(token_string))
         return TokenObject(found[0], "access_token", found[1]) if found is not None else None
 
 
 # --------------------------------------------------------------------------- the server
+
+
+_CLIENT_TTL = 10.0
+_client_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+_client_lock = threading.Lock()
+
+
+def _cached_client(db: Session, client_id: str) -> Client | None:
+    """Registered clients change only through the CLI: a lookup is kept for 10 seconds per process."""
+    if not client_id or len(client_id) > 64:
+        return None
+    key = (str(db.get_bind().url), client_id)
+    now = time.monotonic()
+    with _client_lock:
+        hit = _client_cache.get(key)
+    if hit is not None and hit[0] > now:
+        return Client(hit[1]) if hit[1] is not None else None
+    table = OAuthClient.__table__
+    row = db.execute(select(table).where(table.c.client_id == client_id, table.c.active.is_(True))).first()
+    with _client_lock:
+        if len(_client_cache) > 10_000:
+            _client_cache.clear()
+        _client_cache[key] = (now + _CLIENT_TTL, row)
+    return Client(row) if row is not None else None
+
+
+def forget_client(client_id: str) -> None:
+    with _client_lock:
+        for key in [k for k in _client_cache if k[1] == client_id]:
+            _client_cache.pop(key, None)
 
 
 def _generate_token(grant_type: str, client: Client, user: EndUser | None = None, scope: str | None = None,
@@ -506,9 +561,7 @@ class HueAuthorizationServer(AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         if client_id not in self._clients:
-            row = self.db.scalar(select(OAuthClient).where(OAuthClient.client_id == client_id,
-                                                           OAuthClient.active.is_(True)))
-            self._clients[client_id] = Client(row) if row else None
+            self._clients[client_id] = _cached_client(self.db, client_id)
         return self._clients[client_id]
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
@@ -517,27 +570,27 @@ class HueAuthorizationServer(AuthorizationServer):
         previous: TokenObject | None = request.refresh_token
         code: CodeObject | None = request.authorization_code
         family = previous.row.family if previous else secrets.token_hex(16)
-        # The spent refresh token and the used code are marked here, flushed together with the new
-        # row, so that the audit entry (which serialises writers until commit) is the last statement.
+        # The spent refresh token and the used code are marked here, written before the audit entry,
+        # because the audit entry holds the log's lock until commit: it must be the last statement.
         if previous is not None:
-            previous.row.rotated_at = previous.row.revoked_at = now
+            self.db.execute(update(_T).where(_T.c.id == previous.row.id).values(rotated_at=now, revoked_at=now))
         if code is not None:
             code.row.used_at = now
-        row = OAuthToken(
-            client_id=request.client.client_id, account_id=user.account_id if user else None,
-            scope=token.get("scope", ""), access_hash=token_hash(token["access_token"]),
-            refresh_hash=token_hash(token["refresh_token"]) if token.get("refresh_token") else None,
+            self.db.flush()
+        scope = token.get("scope", "")
+        refresh = token.get("refresh_token")
+        self.db.execute(insert(_T).values(
+            client_id=request.client.client_id, account_id=user.account_id if user else None, scope=scope,
+            access_hash=token_hash(token["access_token"]), refresh_hash=token_hash(refresh) if refresh else None,
             family=family, code_id=code.row.id if code else (previous.row.code_id if previous else None),
             session_id=user.sid if user else None, acr=user.acr if user else "", amr=user.amr if user else "",
             auth_time=user.auth_time if user else None, issued_at=now,
             expires_at=now + timedelta(seconds=int(token["expires_in"])),
-            refresh_expires_at=now + timedelta(seconds=REFRESH_SECONDS) if token.get("refresh_token") else None,
-        )
-        self.db.add(row)
-        self.db.flush()
+            refresh_expires_at=now + timedelta(seconds=REFRESH_SECONDS) if refresh else None,
+        ))
         audit.record(self.db, Actor(kind="client", id=request.client.client_id, ip=self.ip), "oidc.token_issued",
                      "citizen" if user else "client", str(user.account_id) if user else request.client.client_id,
-                     {"grant": request.payload.grant_type, "scope": row.scope, "family": family[:8]})
+                     {"grant": request.payload.grant_type, "scope": scope, "family": family[:8]})
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
@@ -593,9 +646,8 @@ class HueAuthorizationServer(AuthorizationServer):
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
         }
         if row.account_id is not None:
-            account = self.db.get(CitizenAccount, row.account_id)
-            if account is not None:
-                out["sub"] = account.subject
+            if token.account is not None:
+                out["sub"] = token.account.subject
             if row.acr:
                 out["acr"] = row.acr
         return out
