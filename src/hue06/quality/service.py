@@ -474,7 +474,7 @@ def _changes(session: Session, previous: QualityRun, rows: list[dict[str, Any]])
     before: dict[str, str] = {}
     for key, status in session.execute(select(QualityRowResult.row_key, QualityRowResult.status)
                                        .where(QualityRowResult.run_id == previous.id)
-                                       .execution_options(yield_per=50_000)):
+                                       .order_by(QualityRowResult.row).execution_options(yield_per=50_000)):
         before.setdefault(key, status)
     now: dict[str, str] = {}
     for r in rows:
