@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
@@ -56,7 +57,9 @@ class UnitOfWork(BaseHTTPMiddleware):
         request.state.csrf_token = csrf
         request.state.actor = None
         try:
-            app.state.load_actor(request, session)
+            # In a worker thread, and the connection handed back before the route runs: a loop
+            # blocked waiting for a pooled connection would stall every request (registry helper).
+            await run_in_threadpool(_load_actor_and_release, app, request, session)
             response = await call_next(request)
             error = request.state.error
             if response.status_code >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
@@ -78,6 +81,11 @@ class UnitOfWork(BaseHTTPMiddleware):
         log.info("%s %s %s %.1fms", request.method, _route_template(request), response.status_code,
                  (time.perf_counter() - started) * 1000)
         return response
+
+
+def _load_actor_and_release(app: FastAPI, request: Request, session) -> None:  # type: ignore[no-untyped-def]
+    app.state.load_actor(request, session)
+    session.commit()
 
 
 def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
