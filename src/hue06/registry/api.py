@@ -7,10 +7,13 @@ refusal is logged). Writes need an API token, or — from a browser session — 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from hue06.core.errors import Forbidden
+from hue06.core.errors import Forbidden, Hue06Error
 from hue06.core.security import Actor, constant_equals
 from hue06.registry import service
 from hue06.registry.schemas import (
@@ -39,6 +42,29 @@ def reader(request: Request) -> Actor:
     return who
 
 
+@contextmanager
+def finished(session: Session) -> Iterator[None]:
+    """End the unit of work here, in the worker thread that did it.
+
+    Every read appends to the audit chain, whose lock is held until commit. Committing in the
+    route's own thread releases that lock and the connection at once, instead of after the
+    response has gone back through the event loop — under load, the difference between a queue
+    and a stall. Refusals that must be kept (`keep_changes`) are committed too.
+    """
+    try:
+        yield
+    except Hue06Error as exc:
+        if getattr(exc, "keep_changes", False):
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+
+
 def write_guard(request: Request) -> None:
     """A script sends its token; a browser page must echo the CSRF cookie in X-CSRF-Token."""
     if request.headers.get("authorization", "").lower().startswith("bearer "):
@@ -53,7 +79,8 @@ def write_guard(request: Request) -> None:
 def get_resident(personal_id: str, purpose: str = Query("", max_length=200), who: Actor = Depends(reader),
                  session: Session = Depends(db)) -> ResidentOut:
     """404 when the ID is unknown *or* outside your jurisdiction (the two look the same)."""
-    return service.get_resident(session, personal_id, who, purpose=purpose)
+    with finished(session):
+        return service.get_resident(session, personal_id, who, purpose=purpose)
 
 
 @router.get("/residents", response_model=SearchPage, summary="Search residents by name or ID")
@@ -68,40 +95,46 @@ def search(
     who: Actor = Depends(reader),
     session: Session = Depends(db),
 ) -> SearchPage:
-    return service.search_residents(session, who, q=q, dob=dob, year=year, commune=commune, limit=limit,
-                                    offset=offset)
+    with finished(session):
+        return service.search_residents(session, who, q=q, dob=dob, year=year, commune=commune, limit=limit,
+                                        offset=offset)
 
 
 @router.get("/residents/{personal_id}/history", response_model=list[ResidentChangeOut],
             summary="Change history of a resident")
 def history(personal_id: str, who: Actor = Depends(reader), session: Session = Depends(db)) -> list[ResidentChangeOut]:
-    resident = service.get_resident(session, personal_id, who, purpose="history")
-    return service.resident_history(session, resident)
+    with finished(session):
+        resident = service.get_resident(session, personal_id, who, purpose="history")
+        return service.resident_history(session, resident)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut, summary="A household and its members")
 def household(household_id: int, who: Actor = Depends(reader), session: Session = Depends(db)) -> HouseholdOut:
-    return service.household_view(session, household_id, who)
+    with finished(session):
+        return service.household_view(session, household_id, who)
 
 
 @router.get("/communes/{commune_code}/digital-addresses", response_model=CommuneAddressesOut,
             summary="Digital addresses (house GPS points) of a 2024 commune")
 def digital_addresses(commune_code: str, who: Actor = Depends(reader),
                       session: Session = Depends(db)) -> CommuneAddressesOut:
-    return service.commune_addresses(session, who, commune_code)
+    with finished(session):
+        return service.commune_addresses(session, who, commune_code)
 
 
 @router.post("/residents", response_model=ResidentOut, status_code=201, summary="Register a birth",
              dependencies=[Depends(write_guard)])
 def birth(body: BirthIn, who: Actor = Depends(require_role(*WRITERS)), session: Session = Depends(db)) -> ResidentOut:
-    return service.register_birth(session, who, **body.model_dump())
+    with finished(session):
+        return service.register_birth(session, who, **body.model_dump())
 
 
 @router.post("/residents/{personal_id}/death", response_model=ResidentOut, summary="Record a death",
              dependencies=[Depends(write_guard)])
 def death(personal_id: str, body: DeathIn, who: Actor = Depends(require_role(*WRITERS)),
           session: Session = Depends(db)) -> ResidentOut:
-    return service.record_death(session, who, personal_id, body.date_of_death, source=body.source)
+    with finished(session):
+        return service.record_death(session, who, personal_id, body.date_of_death, source=body.source)
 
 
 @router.post("/residents/{personal_id}/moves", response_model=ResidentOut,
@@ -109,13 +142,16 @@ def death(personal_id: str, body: DeathIn, who: Actor = Depends(require_role(*WR
              dependencies=[Depends(write_guard)])
 def move(personal_id: str, body: MoveIn, who: Actor = Depends(require_role(*WRITERS)),
          session: Session = Depends(db)) -> ResidentOut:
-    return service.record_move(session, who, personal_id, to_commune_code=body.to_commune_code,
-                               address_detail=body.address_detail, household_id=body.household_id, kind=body.kind,
-                               date_from=body.date_from, date_to=body.date_to, source=body.source)
+    with finished(session):
+        return service.record_move(session, who, personal_id, to_commune_code=body.to_commune_code,
+                                   address_detail=body.address_detail, household_id=body.household_id,
+                                   kind=body.kind, date_from=body.date_from, date_to=body.date_to, source=body.source)
 
 
 @router.patch("/residents/{personal_id}", response_model=ResidentOut,
               summary="Correct recorded facts (send the version you read)", dependencies=[Depends(write_guard)])
 def correct(personal_id: str, body: CorrectionIn, who: Actor = Depends(require_role(*WRITERS)),
             session: Session = Depends(db)) -> ResidentOut:
-    return service.correct_resident(session, who, personal_id, dict(body.changes), body.expected_version, body.source)
+    with finished(session):
+        return service.correct_resident(session, who, personal_id, dict(body.changes), body.expected_version,
+                                        body.source)
