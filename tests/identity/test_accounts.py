@@ -319,3 +319,17 @@ def test_the_testing_helper_signs_an_official_in_twice_in_one_time_step(client, 
         assert r.status_code == 303 and r.headers["location"] == "/account"
         ids.append(client.get("/api/v1/me/sessions").json()[0]["id"])
     assert ids[0] != ids[1]  # signing in again replaces this browser's session
+
+
+def test_level2_by_api_with_an_officials_token(client, make_official, make_citizen, session):
+    _a, resident, _ = make_citizen()
+    make_official("motcua", "commune", "19750")
+    token = service.create_api_token(session, "motcua")
+    session.commit()
+    qr = QR.format(pid=resident.personal_id, name=resident.full_name, dob="17051990", gender="Nữ")
+    r = client.post("/api/v1/identity/level2", json={"qr": qr}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["level"] == 2 and r.json()["checked_by"] == "motcua"
+    r = client.post("/api/v1/identity/level2", json={"qr": qr.replace("17051990", "18051990")},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.json()["error"] in ("cccd_qr.mismatch", "personal_id.dob_mismatch")
+    assert client.post("/api/v1/identity/level2", json={"qr": qr}).status_code in (401, 403)

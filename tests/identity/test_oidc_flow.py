@@ -137,6 +137,10 @@ def test_missing_or_wrong_verifier_and_reused_code(web, make_citizen, make_app, 
     info = web.get("/oauth/userinfo", headers={"Authorization": f"Bearer {first.json()['access_token']}"})
     assert info.status_code == 401 and info.json()["error"] == "invalid_token"
     assert "oidc.code_reuse" in _audit_actions(session)
+    from hue06.core.audit import AuditEntry
+
+    refused = [e.detail for e in session.query(AuditEntry).filter_by(action="oidc.refused", subject_id="token")]
+    assert any('"invalid_request"' in d for d in refused) and any('"invalid_grant"' in d for d in refused)
 
 
 def test_token_redirect_uri_must_equal_the_authorize_one(web, make_citizen, make_app):
