@@ -150,6 +150,13 @@ def get_procedure(session: Session, code: str) -> Procedure:
     return proc
 
 
+def get_procedure_by_id(session: Session, procedure_id: int) -> Procedure:
+    proc = session.get(Procedure, procedure_id)
+    if proc is None:
+        raise not_found("thủ tục", "procedure")
+    return proc
+
+
 def procedure_form(proc: Procedure) -> eform.Form:
     return eform.parse_schema(proc.form_schema)
 

@@ -1,0 +1,99 @@
+"""JSON API of the public services: catalogue, dossiers for officers' systems, statistics, and the
+payment gateways' callback (authenticated by its HMAC signature, not by a login)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from hue06.core.errors import InvalidInput, not_found
+from hue06.core.security import Actor
+from hue06.services import service, stats
+from hue06.services.payments import SIGNATURE_HEADER
+from hue06.services.schemas import DossierOut, OfficerAction, ProcedureOut, ProcedureUpdate, StatsOut
+from hue06.services.views import gateway_for, run_action
+from hue06.web.deps import csrf_protect, db, official
+
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
+
+
+async def _csrf_unless_token(request: Request) -> None:
+    """Scripts with a bearer token need no CSRF token; a browser's cookie session does."""
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        await csrf_protect(request)
+
+
+@router.get("/procedures", response_model=list[ProcedureOut])
+def procedures(session: Session = Depends(db)) -> list[ProcedureOut]:
+    return [ProcedureOut.model_validate(p) for p in service.list_procedures(session)]
+
+
+@router.get("/procedures/{code}", response_model=ProcedureOut)
+def procedure(code: str, session: Session = Depends(db)) -> ProcedureOut:
+    return ProcedureOut.model_validate(service.get_procedure(session, code))
+
+
+@router.put("/procedures/{code}", response_model=ProcedureOut, dependencies=[Depends(_csrf_unless_token)])
+def update_procedure(code: str, body: ProcedureUpdate, who: Actor = Depends(official),
+                     session: Session = Depends(db)) -> ProcedureOut:
+    """Administrators only; `version` must be the one read (409 if someone saved in between)."""
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    return ProcedureOut.model_validate(service.update_procedure(session, who, code, changes, body.version))
+
+
+def _out(session: Session, d) -> DossierOut:  # type: ignore[no-untyped-def]
+    proc = service.get_procedure_by_id(session, d.procedure_id)
+    return DossierOut(id=d.id, code=d.code, procedure_code=proc.code, status=d.status, channel=d.channel, fee=d.fee,
+                      paid=d.paid, submitted_at=d.submitted_at, due_date=d.due_date, finished_at=d.finished_at,
+                      decision=d.decision, version=d.version)
+
+
+@router.get("/inbox", response_model=list[DossierOut])
+def inbox(status: str = "open", page: int = 1, who: Actor = Depends(official),
+          session: Session = Depends(db)) -> list[DossierOut]:
+    box = service.inbox(session, who, status=status, page=page)
+    return [_out(session, d) for d, _ in box.rows]
+
+
+@router.get("/dossiers/{dossier_id}", response_model=DossierOut)
+def dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -> DossierOut:
+    who = getattr(request.state, "actor", None)
+    if who is None:
+        raise not_found("hồ sơ", "dossier")
+    return _out(session, service.get_dossier(session, who, dossier_id))
+
+
+@router.post("/dossiers/{dossier_id}/{action}", response_model=DossierOut,
+             dependencies=[Depends(_csrf_unless_token)])
+def dossier_action(dossier_id: int, action: str, body: OfficerAction, request: Request,
+                   who: Actor = Depends(official), session: Session = Depends(db)) -> DossierOut:
+    """receive / supplement / approve / refuse / issue / return, with the version the officer saw."""
+    if action not in ("receive", "supplement", "approve", "refuse", "issue", "return"):
+        raise not_found("thao tác", "action")
+    return _out(session, run_action(request, session, who, dossier_id, action, body.version, body.note))
+
+
+@router.get("/stats", response_model=StatsOut)
+def statistics(request: Request, who: Actor = Depends(official), session: Session = Depends(db)) -> StatsOut:
+    try:
+        d_from = date.fromisoformat(request.query_params.get("from", ""))
+        d_to = date.fromisoformat(request.query_params.get("to", ""))
+    except ValueError:
+        raise InvalidInput("stats.date", "Cần from và to dạng YYYY-MM-DD.", "from and to (YYYY-MM-DD) are required.") from None
+    result = stats.compute(session, d_from, d_to, communes=who.communes)
+    return StatsOut.model_validate(result.to_json())
+
+
+@router.post("/payments/callback/{gateway}")
+async def payment_callback(gateway: str, request: Request, signature: str = Header("", alias=SIGNATURE_HEADER),
+                           session: Session = Depends(db)) -> dict[str, object]:
+    """Server-to-server notice from a payment gateway, signed with HMAC-SHA256 over the raw body."""
+    if gateway != "simulator":
+        raise not_found("cổng thanh toán", "gateway")
+    body = await request.body()
+    if len(body) > 10_000:
+        raise InvalidInput("payment.callback", "Thông báo quá lớn.", "The notice is too large.")
+    result = service.handle_payment_callback(session, gateway_for(request), body, signature)
+    return {"outcome": result.outcome, "dossier": result.dossier_code}
