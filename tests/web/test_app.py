@@ -17,7 +17,7 @@ def test_healthz_names_the_database(client, backend):
 def test_home_is_vietnamese_with_an_english_switch(client):
     r = client.get("/")
     assert r.status_code == 200
-    assert 'lang="vi"' in r.text and "Đăng nhập" in r.text
+    assert 'lang="vi"' in r.text and "Cán bộ đăng nhập" in r.text
     r = client.get("/?lang=en")
     assert 'lang="en"' in r.text and "Sign in" in r.text
     # the choice sticks through a cookie
