@@ -30,7 +30,7 @@ from hue06.core.cccd import parse_cccd_qr
 from hue06.core.db import utcnow
 from hue06.core.errors import Conflict, Forbidden, Hue06Error, InvalidInput, not_found
 from hue06.core.security import Actor, new_token
-from hue06.core.text import fold
+from hue06.core.text import fold, normalize_text, remove_marks
 from hue06.services import eform, files
 from hue06.services.models import (
     Blob,
@@ -859,7 +859,7 @@ def desk_identify(session: Session, actor: Actor, qr_string: str) -> Any:
         raise Forbidden("services.desk", "Chỉ cán bộ Một cửa dùng chức năng này.", "Only desk officers may do this.")
     qr = parse_cccd_qr(qr_string)
     resident = registry.match_identity(session, qr.personal_id)
-    if resident is None or fold(resident.full_name) != fold(qr.full_name) or resident.date_of_birth != qr.date_of_birth:
+    if resident is None or not _same_name(qr.full_name, resident.full_name) or resident.date_of_birth != qr.date_of_birth:
         audit.record(session, actor, "desk.identity_mismatch", "resident", qr.personal_id)
         err = InvalidInput("services.desk_mismatch", "Thông tin trên thẻ không khớp với CSDL dân cư; không mở được hồ sơ.",
                            "The card's details do not match the population register; no dossier was opened.")
@@ -867,6 +867,13 @@ def desk_identify(session: Session, actor: Actor, qr_string: str) -> Any:
         raise err
     audit.record(session, actor, "desk.identity_checked", "resident", qr.personal_id)
     return resident
+
+
+def _same_name(on_card: str, registered: str) -> bool:
+    """Case and tone-mark style never matter; a card read without diacritics is compared folded."""
+    if remove_marks(on_card) == on_card:
+        return fold(on_card) == fold(registered)
+    return normalize_text(on_card).casefold() == normalize_text(registered).casefold()
 
 
 def desk_start(session: Session, actor: Actor, qr_string: str, procedure_code: str) -> Dossier:
@@ -967,7 +974,7 @@ def answer_supplement(session: Session, actor: Actor, dossier_id: int, note: str
     assert proc is not None
     _snapshot(session, d, "supplement", proc, "supplement")
     for f in new_files:
-        f.phase = f"supplement@{now:%Y%m%d%H%M%S}"  # later supplements get a snapshot of their own files
+        f.phase = f"sup-{now:%y%m%d%H%M%S}"  # later supplements get a snapshot of their own files
     _event(session, d, actor, "supplemented", prev, note)
     audit.record(session, actor, "dossier.supplemented", "dossier", d.code, {"files": len(new_files)})
     _flush(session)
