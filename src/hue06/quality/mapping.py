@@ -244,7 +244,7 @@ def check(imported: ImportedFile, mapping: ColumnMapping) -> ColumnMapping:
                                      f"Column “{header}” ({FIELDS[name].label_en}) is empty."))
             continue
         bad = sum(1 for v in values if not _fits(kind, v)) / len(values)
-        if len(values) >= 5 and bad > 0.5:
+        if (len(values) >= 5 and bad > 0.5) or (len(values) >= 2 and bad == 1.0):
             raise wrong_mapping(name, header, bad)
         if len(values) >= 5 and bad > 0.2:
             mapping.warnings.append((
