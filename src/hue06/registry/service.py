@@ -161,8 +161,9 @@ def _read(session: Session, actor: Actor, row: Any, key: str, purpose: str) -> R
         err = not_found("cư dân", "resident")
         err.keep_changes = True  # type: ignore[attr-defined]
         raise err
+    out = _to_out(resident, household_code)  # before the audit entry: its lock is held until commit
     audit.record(session, actor, "resident.read", "resident", resident.personal_id, {"purpose": purpose[:200]})
-    return _to_out(resident, household_code)
+    return out
 
 
 def get_resident(session: Session, personal_id: str, actor: Actor, purpose: str = "") -> ResidentOut:
@@ -471,9 +472,7 @@ def household_view(session: Session, household_id: int, actor: Actor) -> Househo
         select(DigitalAddress).where(DigitalAddress.household_id == household.id).order_by(DigitalAddress.id)
     ))
     p = _place(household.commune_code)
-    audit.record(session, actor, "household.read", "household", str(household.id),
-                 {"members": [m.personal_id for m in members]})
-    return HouseholdOut(
+    out = HouseholdOut(
         id=household.id, code=household.code, commune_code=household.commune_code, commune_name=p.commune_name,
         current_commune_code=p.current_code, current_commune_name=p.current_name,
         address_detail=household.address_detail, address=full_address(household.address_detail, household.commune_code),
@@ -484,6 +483,9 @@ def household_view(session: Session, household_id: int, actor: Actor) -> Househo
             date_of_death=m.date_of_death, is_head=m.id == head_id) for m in members],
         addresses=[DigitalAddressOut.model_validate(a) for a in addresses],
     )
+    audit.record(session, actor, "household.read", "household", str(household.id),
+                 {"members": [m.personal_id for m in members]})
+    return out
 
 
 def resident_history(session: Session, resident: ResidentOut, limit: int = 100) -> list[ResidentChangeOut]:
