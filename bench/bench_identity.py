@@ -128,6 +128,9 @@ class CpuMeter:
         self.admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
 
     def pids(self) -> set[int]:
+        return self.server_pids() | self.pg_pids()
+
+    def server_pids(self) -> set[int]:
         out = {self.server_pid}
         for p in Path("/proc").iterdir():
             if p.name.isdigit():
@@ -136,10 +139,12 @@ class CpuMeter:
                         out.add(int(p.name))
                 except (OSError, IndexError, ValueError):
                     continue
-        with self.admin.connect() as conn:
-            out |= {int(r[0]) for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
-                                                     {"n": self.db_name})}
         return out
+
+    def pg_pids(self) -> set[int]:
+        with self.admin.connect() as conn:
+            return {int(r[0]) for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
+                                                     {"n": self.db_name})}
 
     def snapshot(self) -> dict[int, float]:
         return {pid: _cpu(pid) for pid in self.pids()}
@@ -158,11 +163,13 @@ def measure(name: str, seconds: float, concurrency: int, make_worker) -> float: 
     started = time.perf_counter()
     ok, fail = asyncio.run(_run(seconds, concurrency, make_worker))
     rate = ok / (time.perf_counter() - started)
-    cpu = CpuMeter.used(before, METER.snapshot()) if METER else 0.0
+    after = METER.snapshot() if METER else {}
+    cpu = CpuMeter.used(before, after)
+    pg = CpuMeter.used(before, {p: t for p, t in after.items() if p in METER.pg_pids()}) if METER else 0.0
     per = cpu / ok * 1000 if ok else float("nan")
     CPU_MS[name] = per
-    print(f"  {name:<30} {rate:8.1f}/s   ({ok} ok, {fail} failed, {concurrency} connections; "
-          f"server+PostgreSQL CPU {per:.1f} ms per request)", flush=True)
+    print(f"  {name:<30} {rate:8.1f}/s   ({ok} ok, {fail} failed, {concurrency} connections; CPU per request "
+          f"{per:.1f} ms = server {per - pg / ok * 1000:.1f} + PostgreSQL {pg / ok * 1000:.1f})", flush=True)
     return rate
 
 
