@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from hue06.core.security import Actor
 from hue06.services import payments, service
 from hue06.services.signing import ProvinceSigner
+from tests.conftest import TEST_PASSWORD
 from tests.identity.factories import CITIZEN_PASSWORD, citizen_sign_in, make_citizen, make_resident, web
 
 LLTP = "DVC06-22"
@@ -56,7 +57,7 @@ def officer(session: Session) -> Callable[..., Actor]:
     from hue06.identity import service as identity
 
     def _make(username: str = "stp_canbo", agency: str = "STP", role: str = "province", unit: str = "46") -> Actor:
-        official = identity.create_official(session, username, "mat-khau-thu-nghiem-2024", role, unit, agency=agency)
+        official = identity.create_official(session, username, TEST_PASSWORD, role, unit, agency=agency)
         session.commit()
         return identity.official_actor(official)
 
