@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hue06 import __version__
 from hue06.core.config import Settings, load_settings
@@ -43,44 +44,85 @@ def _wants_html(request: Request) -> bool:
     )
 
 
-class UnitOfWork(BaseHTTPMiddleware):
-    """One database session per request: committed when the request succeeds, rolled back otherwise."""
+class UnitOfWork:
+    """One database session per request: committed when the request succeeds, rolled back otherwise.
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    A plain ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per request).
+    The commit happens in a worker thread just before the response starts, so the client never sees
+    a success that was not stored, and the event loop never waits on the database.
+    """
+
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.fastapi_app = fastapi_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        app = request.app
+        app = self.fastapi_app
+        request = Request(scope)
         session = app.state.sessionmaker()
-        request.state.db = session
-        request.state.error = None
-        request.state.lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"), None)
+        state = request.state
+        state.db = session
+        state.error = None
+        state.lang = pick_lang(request.query_params.get("lang"), request.cookies.get("lang"), None)
         csrf = request.cookies.get(CSRF_COOKIE) or new_token(24)
-        request.state.csrf_token = csrf
-        request.state.actor = None
+        state.csrf_token = csrf
+        state.actor = None
+        secure = app.state.settings.is_production
+        status_seen: list[int] = []
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                status_seen.append(status)
+                error = state.error
+                if status >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
+                    await run_in_threadpool(session.rollback)
+                else:
+                    await run_in_threadpool(session.commit)
+                headers = MutableHeaders(scope=message)
+                if CSRF_COOKIE not in request.cookies:
+                    headers.append("set-cookie", _cookie(CSRF_COOKIE, csrf, secure=secure, httponly=True))
+                if "lang" in request.query_params and state.lang != request.cookies.get("lang"):
+                    headers.append("set-cookie", _cookie("lang", state.lang, secure=secure, max_age=365 * 86400))
+                for name, value in _SECURITY_HEADERS:
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
         try:
             # In a worker thread, and the connection handed back before the route runs: a loop
-            # blocked waiting for a pooled connection would stall every request (registry helper).
+            # blocked waiting for a pooled connection would stall every request.
             await run_in_threadpool(_load_actor_and_release, app, request, session)
-            response = await call_next(request)
-            error = request.state.error
-            if response.status_code >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
-                session.rollback()
-            else:
-                session.commit()
+            await self.app(scope, receive, send_wrapper)
         except Exception:
-            session.rollback()
+            await run_in_threadpool(session.rollback)
             raise
         finally:
-            session.close()
-        if CSRF_COOKIE not in request.cookies:
-            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=app.state.settings.is_production)
-        if "lang" in request.query_params and request.state.lang != request.cookies.get("lang"):
-            response.set_cookie("lang", request.state.lang, samesite="lax", max_age=365 * 86400)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        log.info("%s %s %s %.1fms", request.method, _route_template(request), response.status_code,
-                 (time.perf_counter() - started) * 1000)
-        return response
+            await run_in_threadpool(session.close)
+            log.info("%s %s %s %.1fms", request.method, _route_template(request),
+                     status_seen[0] if status_seen else 500, (time.perf_counter() - started) * 1000)
+
+
+_SECURITY_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+)
+
+
+def _cookie(name: str, value: str, *, secure: bool, httponly: bool = False, max_age: int | None = None) -> str:
+    parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
+    if httponly:
+        parts.append("HttpOnly")
+    if secure:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return "; ".join(parts)
 
 
 def _load_actor_and_release(app: FastAPI, request: Request, session) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.load_actor = _load_actor
-    app.add_middleware(UnitOfWork)
+    app.add_middleware(UnitOfWork, fastapi_app=app)
 
     static_dir = Path(__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
