@@ -16,7 +16,7 @@ from hue06.core.db import MODULES
 from hue06.core.errors import Hue06Error
 
 # Library deprecation notices are for developers (pytest shows them), not for operators' terminals.
-warnings.filterwarnings("ignore", module=r"authlib\..*")
+warnings.filterwarnings("ignore", message=r".*(httpx module is deprecated|httpx2).*")
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 app = typer.Typer(help="hue06 — Đề án 06 platform.", no_args_is_help=True, add_completion=False)
