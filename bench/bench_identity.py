@@ -7,6 +7,10 @@ It creates a scratch database `hue06_bench_identity_<pid>`, serves the real app 
 shares the two cores with the server, so the per-core figures (rate / cores) are conservative.
 
     .venv/bin/python bench/bench_identity.py [--seconds 10] [--concurrency 16] [--workers 2]
+        [--repeat 3] [--only refresh,userinfo] [--sessions 0]
+
+On a shared machine take several short runs (`--repeat`): it prints each run, then the best and
+the median rate and CPU per request.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import platform
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -155,7 +160,8 @@ class CpuMeter:
 
 
 METER: CpuMeter | None = None
-CPU_MS: dict[str, float] = {}
+CPU_MS: dict[str, list[float]] = {}
+RATES: dict[str, list[float]] = {}
 
 
 def measure(name: str, seconds: float, concurrency: int, make_worker) -> float:  # type: ignore[no-untyped-def]
@@ -167,7 +173,8 @@ def measure(name: str, seconds: float, concurrency: int, make_worker) -> float: 
     cpu = CpuMeter.used(before, after)
     pg = CpuMeter.used(before, {p: t for p, t in after.items() if p in METER.pg_pids()}) if METER else 0.0
     per = cpu / ok * 1000 if ok else float("nan")
-    CPU_MS[name] = per
+    CPU_MS.setdefault(name, []).append(per)
+    RATES.setdefault(name, []).append(rate)
     print(f"  {name:<30} {rate:8.1f}/s   ({ok} ok, {fail} failed, {concurrency} connections; CPU per request "
           f"{per:.1f} ms = server {per - pg / ok * 1000:.1f} + PostgreSQL {pg / ok * 1000:.1f})", flush=True)
     return rate
@@ -179,8 +186,11 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--accounts", type=int, default=400)
-    ap.add_argument("--sessions", type=int, default=10_000)
+    ap.add_argument("--sessions", type=int, default=10_000, help="live sessions for the memory figure (0: skip)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each figure (best and median are printed)")
+    ap.add_argument("--only", default="login,cc,refresh,userinfo", help="comma-separated: login,cc,refresh,userinfo")
     args = ap.parse_args()
+    only = set(args.only.split(","))
     cores = os.cpu_count() or 1
 
     name = f"hue06_bench_identity_{os.getpid()}"
@@ -211,11 +221,13 @@ def main() -> None:
         global METER
         METER = CpuMeter(server.pid, name)
         limits = httpx.Limits(max_connections=args.concurrency * 2)
-        results: dict[str, float] = {}
         print(f"hue06 identity benchmark — {date.today()} — {platform.node()} {cores} cores, "
               f"{args.workers} Uvicorn workers, PostgreSQL", flush=True)
 
         pids = data["pids"]
+        machine = data["machine"]
+        web = data["web"]
+        chains = list(data["refresh"])  # the live end of every refresh chain, across runs
 
         async def login_worker(i: int):  # type: ignore[no-untyped-def]
             client = httpx.AsyncClient(base_url=base, limits=limits)
@@ -230,11 +242,6 @@ def main() -> None:
                 return r.status_code == 303 and r.headers.get("location") == "/account"
             return step
 
-        results["password logins/s"] = measure("password logins (argon2id)", args.seconds, args.concurrency,
-                                               login_worker)
-
-        machine = data["machine"]
-
         async def cc_worker(i: int):  # type: ignore[no-untyped-def]
             client = httpx.AsyncClient(base_url=base, limits=limits, auth=(machine.client_id, machine.client_secret))
 
@@ -244,38 +251,21 @@ def main() -> None:
                 return r.status_code == 200
             return step
 
-        results["client-credentials grants/s"] = measure("client-credentials grants", args.seconds,
-                                                         args.concurrency, cc_worker)
-
-        web = data["web"]
-        chains = list(data["refresh"])
-
         async def refresh_worker(i: int):  # type: ignore[no-untyped-def]
             client = httpx.AsyncClient(base_url=base, limits=limits, auth=(web.client_id, web.client_secret))
-            mine = [chains[i * 4 + k] for k in range(4)]
             turn = [0]
 
             async def step() -> bool:
-                k = turn[0] % 4
+                k = i * 4 + turn[0] % 4
                 turn[0] += 1
-                r = await client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": mine[k]})
+                r = await client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": chains[k]})
                 if r.status_code != 200:
                     return False
-                mine[k] = r.json()["refresh_token"]
+                chains[k] = r.json()["refresh_token"]
                 return True
             return step
 
-        results["refreshes/s"] = measure("refresh (rotation)", args.seconds, args.concurrency, refresh_worker)
-
-        # fresh access tokens for userinfo: the refreshes above revoked the seeded ones
-        access = []
-        with httpx.Client(base_url=base, auth=(web.client_id, web.client_secret)) as c:
-            for rt in chains[: args.concurrency]:
-                r = c.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": rt})
-                if r.status_code == 200:
-                    access.append(r.json()["access_token"])
-        if not access:  # the chains rotated: take the latest tokens from a new round of seeding
-            access = seed_access(url, web.client_id, args.concurrency)
+        access: list[str] = []
 
         async def userinfo_worker(i: int):  # type: ignore[no-untyped-def]
             client = httpx.AsyncClient(base_url=base, limits=limits,
@@ -285,24 +275,39 @@ def main() -> None:
                 return (await client.get("/oauth/userinfo")).status_code == 200
             return step
 
-        results["userinfo/s"] = measure("userinfo (claims from register)", args.seconds, args.concurrency,
-                                        userinfo_worker)
+        plan = [("login", "password logins/s", "password logins (argon2id)", login_worker),
+                ("cc", "client-credentials grants/s", "client-credentials grants", cc_worker),
+                ("refresh", "refreshes/s", "refresh (rotation)", refresh_worker),
+                ("userinfo", "userinfo/s", "userinfo (claims from register)", userinfo_worker)]
+        labels: dict[str, str] = {}
+        for short, key, label, worker in plan:
+            if short not in only:
+                continue
+            if short == "userinfo" and not access:
+                access.extend(fresh_access(base, web, chains, args.concurrency) or
+                              seed_access(url, web.client_id, args.concurrency))
+            labels[key] = label
+            for _ in range(args.repeat):
+                measure(label, args.seconds, args.concurrency, worker)
 
-        db_bytes, rss_before, rss_after = session_memory(url, base, server.pid, args.sessions)
-        print(f"  {args.sessions:,} live sessions: {db_bytes / 1e6:.1f} MB in PostgreSQL "
-              f"(web_sessions table + indexes, {db_bytes / args.sessions:.0f} B each); server RSS "
-              f"{rss_before / 1e6:.0f} → {rss_after / 1e6:.0f} MB after one request on each session", flush=True)
+        if args.sessions:
+            db_bytes, rss_before, rss_after = session_memory(url, base, server.pid, args.sessions)
+            print(f"  {args.sessions:,} live sessions: {db_bytes / 1e6:.1f} MB in PostgreSQL "
+                  f"(web_sessions table + indexes, {db_bytes / args.sessions:.0f} B each); server RSS "
+                  f"{rss_before / 1e6:.0f} → {rss_after / 1e6:.0f} MB after one request on each session", flush=True)
 
-        print("\nper core beside Keycloak's published sizing per vCPU:")
-        print(f"  {'':<30} {'measured/cores':>14} {'1000/CPU-ms':>12}")
-        labels = dict(zip(results, ("password logins (argon2id)", "client-credentials grants", "refresh (rotation)",
-                                    "userinfo (claims from register)"), strict=True))
-        for key, rate in results.items():
+        print(f"\nper core beside Keycloak's published sizing per vCPU ({args.repeat} run(s) each):")
+        print(f"  {'':<28} {'measured/cores best':>19} {'median':>7} {'CPU-ms best':>11} {'median':>7} "
+              f"{'1000/CPU-ms best':>16} {'median':>7}")
+        for key, label in labels.items():
             kc = KEYCLOAK_PER_VCPU.get(key)
-            ms = CPU_MS.get(labels[key], float("nan"))
-            print(f"  {key:<30} {rate / cores:14.1f} {1000 / ms:12.1f}" + (f"   (Keycloak {kc})" if kc else ""))
+            rates, ms = RATES[label], CPU_MS[label]
+            best_ms, med_ms = min(ms), statistics.median(ms)
+            print(f"  {key:<28} {max(rates) / cores:19.1f} {statistics.median(rates) / cores:7.1f} "
+                  f"{best_ms:11.2f} {med_ms:7.2f} {1000 / best_ms:16.1f} {1000 / med_ms:7.1f}"
+                  + (f"   (Keycloak {kc})" if kc else ""))
         loadavg = os.getloadavg()
-        print(f"\nload average during the run: {loadavg[0]:.2f} {loadavg[1]:.2f} {loadavg[2]:.2f} on {cores} cores")
+        print(f"\nload average at the end: {loadavg[0]:.2f} {loadavg[1]:.2f} {loadavg[2]:.2f} on {cores} cores")
     finally:
         if server is not None:
             server.terminate()
@@ -312,6 +317,18 @@ def main() -> None:
                               "AND pid <> pg_backend_pid()"), {"n": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def fresh_access(base: str, web, chains: list[str], n: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Access tokens for userinfo, from the live end of the refresh chains (which move on)."""
+    out = []
+    with httpx.Client(base_url=base, auth=(web.client_id, web.client_secret)) as c:
+        for k in range(min(n, len(chains))):
+            r = c.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": chains[k]})
+            if r.status_code == 200:
+                chains[k] = r.json()["refresh_token"]
+                out.append(r.json()["access_token"])
+    return out
 
 
 def seed_access(url: str, client_id: str, n: int) -> list[str]:
