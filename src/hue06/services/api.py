@@ -13,10 +13,10 @@ from hue06.core.security import Actor
 from hue06.services import service, stats
 from hue06.services.payments import SIGNATURE_HEADER
 from hue06.services.schemas import DossierOut, OfficerAction, ProcedureOut, ProcedureUpdate, StatsOut
-from hue06.services.views import gateway_for, run_action
+from hue06.services.views import commit_in_worker, gateway_for, run_action
 from hue06.web.deps import csrf_protect, db, official
 
-router = APIRouter(prefix="/api/v1/services", tags=["services"])
+router = APIRouter(prefix="/api/v1/services", tags=["services"], dependencies=[Depends(commit_in_worker)])
 
 
 async def _csrf_unless_token(request: Request) -> None:
@@ -86,13 +86,17 @@ def statistics(request: Request, who: Actor = Depends(official), session: Sessio
     return StatsOut.model_validate(result.to_json())
 
 
+async def raw_body(request: Request) -> bytes:
+    """The exact bytes that were signed (read on the event loop; the route itself runs in a thread)."""
+    return await request.body()
+
+
 @router.post("/payments/callback/{gateway}")
-async def payment_callback(gateway: str, request: Request, signature: str = Header("", alias=SIGNATURE_HEADER),
-                           session: Session = Depends(db)) -> dict[str, object]:
+def payment_callback(gateway: str, request: Request, signature: str = Header("", alias=SIGNATURE_HEADER),
+                     body: bytes = Depends(raw_body), session: Session = Depends(db)) -> dict[str, object]:
     """Server-to-server notice from a payment gateway, signed with HMAC-SHA256 over the raw body."""
     if gateway != "simulator":
         raise not_found("cổng thanh toán", "gateway")
-    body = await request.body()
     if len(body) > 10_000:
         raise InvalidInput("payment.callback", "Thông báo quá lớn.", "The notice is too large.")
     result = service.handle_payment_callback(session, gateway_for(request), body, signature)

@@ -157,8 +157,20 @@ def get_procedure_by_id(session: Session, procedure_id: int) -> Procedure:
     return proc
 
 
+_FORMS: dict[tuple[int, int], eform.Form] = {}
+
+
 def procedure_form(proc: Procedure) -> eform.Form:
-    return eform.parse_schema(proc.form_schema)
+    """The parsed e-form, cached per procedure version (an edit bumps the version)."""
+    key = (proc.id, proc.version)
+    form = _FORMS.get(key) if proc.id is not None else None
+    if form is None:
+        form = eform.parse_schema(proc.form_schema)
+        if proc.id is not None:
+            if len(_FORMS) > 500:
+                _FORMS.clear()
+            _FORMS[key] = form
+    return form
 
 
 EDITABLE_PROCEDURE_FIELDS = ("name", "name_en", "field", "agency_code", "level", "assurance_level", "time_limit",
@@ -437,7 +449,7 @@ class Problem:
     message: dict[str, str]
 
 
-def problems(session: Session, d: Dossier) -> list[Problem]:
+def problems(session: Session, d: Dossier, attached: list[DossierFile] | None = None) -> list[Problem]:
     """What stops this dossier from being submitted: unanswered questions, missing components."""
     proc = session.get(Procedure, d.procedure_id)
     assert proc is not None
@@ -447,7 +459,7 @@ def problems(session: Session, d: Dossier) -> list[Problem]:
     for f in form.typed:
         if f.name in errors:
             out.append(Problem(f.page, f.name, errors[f.name]))
-    have = {f.component_code for f in active_files(session, d)}
+    have = {f.component_code for f in (active_files(session, d) if attached is None else attached)}
     for c in proc.components or []:
         if c.get("required") and c["code"] not in have:
             out.append(Problem("components", f"c-{c['code']}",
@@ -606,8 +618,10 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _snapshot(session: Session, d: Dossier, kind: str, proc: Procedure, phase: str) -> DossierSnapshot:
-    entries = [f for f in active_files(session, d) if phase == "initial" or f.phase == phase]
+def _snapshot(session: Session, d: Dossier, kind: str, proc: Procedure, phase: str,
+              attached: list[DossierFile] | None = None) -> DossierSnapshot:
+    attached = active_files(session, d) if attached is None else attached
+    entries = [f for f in attached if phase == "initial" or f.phase == phase]
     content = {
         "dossier": d.code, "kind": kind, "procedure": {"code": proc.code, "name": proc.name, "version": proc.version},
         "register_data": d.register_data, "form_data": d.form_data, "fee": d.fee, "channel": d.channel,
@@ -626,15 +640,21 @@ def _pauses(session: Session, d: Dossier) -> list[tuple[datetime, datetime | Non
     return [(p.started_at.astimezone(VN_TZ), p.ended_at.astimezone(VN_TZ) if p.ended_at else None) for p in rows]
 
 
-def _recompute_due(session: Session, d: Dossier) -> None:
+def _recompute_due(session: Session, d: Dossier, pauses: list[tuple[datetime, datetime | None]] | None = None) -> None:
     if d.submitted_at is None:
         return
     d.due_date = _calendar.due_date_with_pauses(d.submitted_at.astimezone(VN_TZ), d.time_limit, d.time_unit,
-                                                _pauses(session, d))
+                                                _pauses(session, d) if pauses is None else pauses)
 
 
-def _finalize_submission(session: Session, d: Dossier, actor: Actor | str, now: datetime) -> None:
+def _finalize_submission(session: Session, d: Dossier, actor: Actor | str, now: datetime,
+                         attached: list[DossierFile] | None = None) -> None:
     """The one place a dossier becomes submitted: code, frozen snapshot, due date, history, audit."""
+    with session.no_autoflush:
+        _finalize(session, d, actor, now, active_files(session, d) if attached is None else attached)
+
+
+def _finalize(session: Session, d: Dossier, actor: Actor | str, now: datetime, attached: list[DossierFile]) -> None:
     proc = session.get(Procedure, d.procedure_id)
     assert proc is not None
     local = now.astimezone(VN_TZ)
@@ -645,19 +665,18 @@ def _finalize_submission(session: Session, d: Dossier, actor: Actor | str, now: 
     d.time_limit = proc.time_limit
     d.time_unit = proc.time_unit
     d.status = "submitted"
-    attached = active_files(session, d)
     d.reused_documents = sum(1 for f in attached if f.source == "wallet")
     d.digitised = True  # every component is held electronically, online or scanned at the desk
-    _recompute_due(session, d)
+    _recompute_due(session, d, [])  # a draft has never been paused
     d.updated_at = now
-    _snapshot(session, d, "submission", proc, "initial")
+    _snapshot(session, d, "submission", proc, "initial", attached)
     _event(session, d, actor, "submitted", prev)
     audit.record(session, actor, "dossier.submitted", "dossier", d.code,
                  {"procedure": proc.code, "channel": d.channel, "fee": d.fee, "due": str(d.due_date)})
 
 
-def _ready_or_raise(session: Session, d: Dossier) -> None:
-    found = problems(session, d)
+def _ready_or_raise(session: Session, d: Dossier, attached: list[DossierFile] | None = None) -> None:
+    found = problems(session, d, attached)
     if found:
         err = InvalidInput("services.incomplete", "Hồ sơ chưa đủ để nộp: " + "; ".join(p.message["vi"] for p in found),
                            "The dossier is not complete: " + "; ".join(p.message["en"] for p in found))
@@ -671,12 +690,13 @@ def submit_dossier(session: Session, actor: Actor, dossier_id: int) -> Dossier:
     if actor.kind == "official" and d.channel != "desk":
         raise Forbidden("services.not_desk", "Không được phép.", "Not allowed.")
     _require_status(d, "draft")
-    _ready_or_raise(session, d)
+    attached = active_files(session, d)
+    _ready_or_raise(session, d, attached)
     d.fee = current_fee(session, d)
     if d.fee > 0:
         raise Conflict("services.fee_due", "Hồ sơ có lệ phí: hãy thanh toán để nộp.",
                        "This dossier has a fee: pay it to submit.")
-    _finalize_submission(session, d, actor, utcnow())
+    _finalize_submission(session, d, actor, utcnow(), attached)
     if d.channel == "desk":
         _receive(session, d, actor)
     _flush(session)

@@ -6,6 +6,7 @@ the statistics and the catalogue editor. Routes parse, authorise, call the servi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +24,21 @@ from hue06.services.signing import ProvinceSigner
 from hue06.web.deps import csrf_protect, db
 from hue06.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+
+def commit_in_worker(request: Request) -> Iterator[None]:
+    """Commit the unit of work in the route's worker thread, before the response goes out.
+
+    The audit log's hash chain holds a database lock until commit; committing here, instead of in
+    the middleware on the event loop, keeps that lock short and never waits on the event loop.
+    An exception skips the commit (the middleware rolls back or keeps the changes it is told to).
+    """
+    yield
+    session = getattr(request.state, "db", None)
+    if session is not None:
+        session.commit()
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(commit_in_worker)])
 
 MAX_UPLOAD = files.MAX_FILE_BYTES
 
@@ -42,6 +57,15 @@ def _actor(request: Request) -> Actor | None:
     if who is not None and who.kind == "citizen" and ws is not None and getattr(ws, "acr", ""):
         who = dataclasses.replace(who, extra={**who.extra, "acr": ws.acr})
     return who
+
+
+async def form_data(request: Request) -> Any:
+    """The posted form, read on the event loop so that the route itself can be a plain function.
+
+    Routes that touch the database must not be `async def`: a blocking query (or a lock wait)
+    on the event loop would stall every other request, including the one holding the lock.
+    """
+    return await request.form()
 
 
 class _Redirect(Exception):
@@ -248,7 +272,8 @@ def question_page(dossier_id: int, page_id: str, request: Request, change: int =
 
 @router.post("/services/dossiers/{dossier_id}/page/{page_id}", dependencies=[Depends(csrf_protect)])
 @_handle
-async def question_post(dossier_id: int, page_id: str, request: Request, session: Session = Depends(db)) -> Response:
+def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = Depends(form_data),
+                  session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
         return _login_redirect(request)
@@ -258,7 +283,6 @@ async def question_post(dossier_id: int, page_id: str, request: Request, session
     page = form.page(page_id)
     if page is None:
         raise not_found("trang", "page")
-    raw = await request.form()
     posted: dict[str, Any] = {}
     for f in page.fields:
         posted[f.name] = raw.getlist(f.name) if f.type == "checkboxes" else raw.get(f.name, "")
@@ -298,15 +322,15 @@ def _components(request: Request, session: Session, who: Actor, d: Dossier, erro
                   "max_mb": MAX_UPLOAD // (1024 * 1024)}, status_code=status_code)
 
 
-async def _read_upload(upload: UploadFile) -> bytes:
+def _read_upload(upload: UploadFile) -> bytes:
     """Read at most the limit plus one byte: a bigger file is refused without reading it all."""
-    data = await upload.read(MAX_UPLOAD + 1)
-    return data
+    upload.file.seek(0)
+    return upload.file.read(MAX_UPLOAD + 1)
 
 
 @router.post("/services/dossiers/{dossier_id}/components/upload", dependencies=[Depends(csrf_protect)])
 @_handle
-async def components_upload(dossier_id: int, request: Request, component: str = Form(""),
+def components_upload(dossier_id: int, request: Request, component: str = Form(""),
                             upload: UploadFile | None = File(None), session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -319,7 +343,7 @@ async def components_upload(dossier_id: int, request: Request, component: str = 
     try:
         if upload is None or not upload.filename:
             raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
-        data = await _read_upload(upload)
+        data = _read_upload(upload)
         service.attach_upload(session, who, d.id, component, upload.filename, data)
     except InvalidInput as exc:
         session.rollback()
@@ -541,7 +565,7 @@ def _wallet_page(request: Request, session: Session, who: Actor, errors: dict[st
 
 
 @router.post("/services/wallet", dependencies=[Depends(csrf_protect)])
-async def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | None = File(None),
+def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | None = File(None),
                      session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -549,7 +573,7 @@ async def wallet_add(request: Request, title: str = Form(""), upload: UploadFile
     try:
         if upload is None or not upload.filename:
             raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
-        service.wallet_upload(session, who, title, upload.filename, await _read_upload(upload))
+        service.wallet_upload(session, who, title, upload.filename, _read_upload(upload))
     except InvalidInput as exc:
         session.rollback()
         key = "title" if exc.code.startswith("wallet.") else "upload"
@@ -810,14 +834,13 @@ def _admin_page(request: Request, proc: Procedure, values: dict[str, Any], error
 
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
-async def admin_save(code: str, request: Request, session: Session = Depends(db)) -> Response:
+def admin_save(code: str, request: Request, raw: Any = Depends(form_data), session: Session = Depends(db)) -> Response:
     import json
 
     who = _official(request)
     if who is None:
         return _login_redirect(request, citizen=False)
     _require_admin(who)
-    raw = await request.form()
     posted = {k: str(raw.get(k, "")) for k in ("name", "name_en", "agency_code", "assurance_level", "time_limit",
                                                 "time_unit", "fee", "fee_note", "result_name", "components",
                                                 "form_schema", "version")}
