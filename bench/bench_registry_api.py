@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="an existing PostgreSQL database to use (its register is reused)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
+    print("load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(*os.getloadavg()))
     print(f"# bench_registry_api · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
           f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)")
 
@@ -277,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         elif scratch:
             print(f"kept database {scratch}")
         admin.dispose()
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 1 if failed else 0
 
 

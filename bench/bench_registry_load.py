@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args(argv)
+    print("load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(*os.getloadavg()))
     print(f"# bench_registry_load · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
           f"Python {platform.python_version()} · {args.residents:,} residents, seed {args.seed}")
     failed = False
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{f['deceased']:,} deceased  ·  {f['size_mb']} MB on disk  ·  "
               f"{f['residents'] / f['wall_seconds']:,.0f} residents/s")
     print(f"peak RSS of this process: {_peak_rss_mb():.0f} MB")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 1 if failed else 0
 
 
