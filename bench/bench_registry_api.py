@@ -84,6 +84,38 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return cur, peak
 
 
+def _family(pid: int) -> list[int]:
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _cpu_s(pids: list[int]) -> float:
+    total = 0.0
+    for p in pids:
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _backends(url: str) -> list[int]:
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as conn:
+        pids = [r[0] for r in conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+    engine.dispose()
+    return pids
+
+
 def prepare(url: str, residents: int, seed: int) -> tuple[str, str, list[dict]]:
     """Province (if empty), two officials with API tokens, a sample of residents."""
     from hue06.identity import service as identity
@@ -234,7 +266,12 @@ def main(argv: list[str] | None = None) -> int:
             rng.shuffle(ids)
             # warm-up: connections, caches, first queries
             asyncio.run(open_loop(base, province_token, ids, 50, 2))
+            server_pids, backends = _family(server.pid), _backends(url)
+            cpu0 = (_cpu_s(server_pids), _cpu_s(backends))
             res = asyncio.run(open_loop(base, province_token, ids, args.rate, args.seconds))
+            cpu1 = (_cpu_s(server_pids), _cpu_s(backends))
+            cpu_app = (cpu1[0] - cpu0[0]) / res["n"] * 1000
+            cpu_db = (cpu1[1] - cpu0[1]) / res["n"] * 1000
             lat = res["latencies"]
             p50, p95, p99 = (_pct(lat, p) for p in (50, 95, 99))
             ok_rate = res["n"] / res["elapsed"]
@@ -246,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
             svc = res["service"]
             print(f"  latency from send time  p50 {_pct(svc, 50):.1f} ms  p95 {_pct(svc, 95):.1f} ms  "
                   f"p99 {_pct(svc, 99):.1f} ms")
+            print(f"  CPU per request: server {cpu_app:.2f} ms + PostgreSQL {cpu_db:.2f} ms "
+                  f"→ at most {1000 / (cpu_app + cpu_db) * (os.cpu_count() or 1):.0f} requests/s on "
+                  f"{os.cpu_count()} idle cores (load generator not counted)")
             failed |= p99 > TARGETS["p99_ms"] or bool(bad)
 
             for who, token, local in (("province officer", province_token, False),

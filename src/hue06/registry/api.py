@@ -27,15 +27,21 @@ from hue06.registry.schemas import (
     ResidentOut,
     SearchPage,
 )
-from hue06.web.deps import CSRF_COOKIE, db, login_required_error, require_role
+from hue06.web.deps import CSRF_COOKIE, login_required_error, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+
+async def db(request: Request) -> Session:
+    """The request's unit of work (as `hue06.web.deps.db`, without a thread hop)."""
+    return request.state.db
 
 WRITERS = ("province", "district", "commune")
 
 
-def reader(request: Request) -> Actor:
-    """Any signed-in actor; what they may see is the service's decision."""
+async def reader(request: Request) -> Actor:
+    """Any signed-in actor; what they may see is the service's decision. (Dependencies that do no
+    I/O are `async`: FastAPI runs every plain `def` dependency in a worker thread.)"""
     who = getattr(request.state, "actor", None)
     if who is None:
         raise login_required_error()
@@ -65,7 +71,7 @@ def finished(session: Session) -> Iterator[None]:
     session.commit()
 
 
-def write_guard(request: Request) -> None:
+async def write_guard(request: Request) -> None:
     """A script sends its token; a browser page must echo the CSRF cookie in X-CSRF-Token."""
     if request.headers.get("authorization", "").lower().startswith("bearer "):
         return
