@@ -715,7 +715,10 @@ def register_birth(
     father_id: str | None = None,
     source: str = "",
 ) -> ResidentOut:
-    """Register a birth into an existing household and assign a personal ID (046, gender, year)."""
+    """Register a birth into an existing household and assign a personal ID (046, gender, year).
+
+    `mother_id`/`father_id` are the parents' personal IDs (optional; checked against the register).
+    """
     _require_writer(actor)
     family = clean_name_part(family_name, "family_name")
     middle = clean_name_part(middle_name, "middle_name", required=False)
