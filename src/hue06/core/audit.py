@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, select, text
+from sqlalchemy import BigInteger, Index, String, Text, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hue06.core.db import Base, UTCDateTime, utcnow
@@ -68,6 +68,13 @@ def _clean(detail: dict[str, Any] | None) -> str:
     return json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
+_TABLE = AuditEntry.__table__
+# Built once: a statement made per call costs more CPU (construction, cache key) than the SQL itself.
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
+_INSERT = insert(_TABLE)
+
+
 def record(
     session: Session,
     actor: Actor | str,
@@ -76,23 +83,31 @@ def record(
     subject_id: str | int = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry inside the caller's transaction (so it commits or rolls back with it)."""
-    bind = session.connection()
-    if bind.dialect.name == "postgresql":
-        bind.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    """Append one entry inside the caller's transaction (so it commits or rolls back with it).
+
+    The caller's pending changes are flushed first, so they are written before the entry and the
+    log's lock (held until commit) is taken as late as possible. On PostgreSQL the lock and the
+    read of the last entry are separate statements on purpose: under READ COMMITTED each statement
+    reads the data committed when it starts, so the read must start after the lock is granted, or
+    two server processes could chain onto the same entry. The entry is written with Core
+    statements built once (no ORM unit of work); the returned object is not added to the session.
+    """
+    clean = _clean(detail)
+    session.flush()
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"k": _PG_LOCK_KEY})
+    last = conn.execute(_LAST).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     label = actor.label if isinstance(actor, Actor) else str(actor)
     ip = actor.ip if isinstance(actor, Actor) else ""
     at = utcnow()
-    entry = AuditEntry(
-        seq=seq, at=at, actor=label, action=action, subject_type=subject_type,
-        subject_id=str(subject_id), detail=_clean(detail), ip=ip, prev_hash=prev,
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
-    return entry
+    subject_id = str(subject_id)
+    digest = hashlib.sha256(_canonical(seq, at, label, action, subject_type, subject_id, clean, ip, prev)).hexdigest()
+    values = {"seq": seq, "at": at, "actor": label, "action": action, "subject_type": subject_type,
+              "subject_id": subject_id, "detail": clean, "ip": ip, "prev_hash": prev, "hash": digest}
+    conn.execute(_INSERT, values)
+    return AuditEntry(**values)
 
 
 @dataclass(frozen=True)
