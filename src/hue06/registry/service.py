@@ -138,8 +138,13 @@ def _with_household() -> Any:
         _RESIDENTS.outerjoin(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id))
 
 
-def _rows(session: Session, stmt: Any) -> Any:
-    return session.connection().execute(stmt)
+def _rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+    return session.connection().execute(stmt, params or {})
+
+
+# Built once: constructing a statement per call costs more CPU than running it.
+_BY_PERSONAL_ID = _with_household().where(_RESIDENTS.c.personal_id == bindparam("key"))
+_BY_ID = _with_household().where(_RESIDENTS.c.id == bindparam("key"))
 
 
 # --------------------------------------------------------------------------- jurisdiction
@@ -183,12 +188,12 @@ def get_resident(session: Session, personal_id: str, actor: Actor, purpose: str 
     key = (personal_id or "").strip()
     row = None
     if len(key) == 12 and key.isascii() and key.isdigit():
-        row = _rows(session, _with_household().where(_RESIDENTS.c.personal_id == key)).first()
+        row = _rows(session, _BY_PERSONAL_ID, {"key": key}).first()
     return _read(session, actor, row, key, purpose)
 
 
 def get_resident_by_id(session: Session, resident_id: int, actor: Actor, purpose: str = "") -> ResidentOut:
-    row = _rows(session, _with_household().where(_RESIDENTS.c.id == int(resident_id))).first()
+    row = _rows(session, _BY_ID, {"key": int(resident_id)}).first()
     return _read(session, actor, row, str(resident_id) if row is None else "", purpose)
 
 
@@ -198,7 +203,7 @@ def match_identity(session: Session, personal_id: str) -> ResidentOut | None:
     key = (personal_id or "").strip()
     if not (len(key) == 12 and key.isascii() and key.isdigit()):
         return None
-    row = _rows(session, _with_household().where(_RESIDENTS.c.personal_id == key)).first()
+    row = _rows(session, _BY_PERSONAL_ID, {"key": key}).first()
     return _to_out(row, row.household_code) if row else None
 
 
