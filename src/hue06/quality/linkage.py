@@ -62,7 +62,7 @@ class Thresholds:
     comparison-only match weight below which an ID is taken to belong to someone else."""
 
     link: float = 0.95
-    review: float = 0.05
+    review: float = 0.02
     contradiction: float = 0.0
     floor_weight: float = -10.0  # candidates below this match weight are not kept at all
 
@@ -86,10 +86,14 @@ def _null(sql: str) -> dict[str, Any]:
     return {"sql_condition": _sides(sql), "label_for_charts": "null", "is_null_level": True}
 
 
-def comparisons() -> list[dict[str, Any]]:
-    """Vietnamese-aware comparisons. m-probabilities are priors from how sector files go wrong
-    (see the synthetic error rates); u-probabilities are estimated from the register."""
-    jw = "jaro_winkler_similarity"
+JARO_WINKLER = {"duckdb": "jaro_winkler_similarity", "spark": "jaro_winkler"}
+
+
+def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
+    """Vietnamese-aware comparisons. m-probabilities are priors (replaced by rates learnt from the
+    file's own ID-confirmed rows); u-probabilities are estimated from the register. The SQL is plain
+    enough to run on DuckDB and Spark alike; only Jaro-Winkler's function name differs."""
+    jw = JARO_WINKLER[dialect]
     return [
         {
             "output_column_name": "family",
@@ -161,13 +165,13 @@ def comparisons() -> list[dict[str, Any]]:
     ]
 
 
-def settings(register_size: int, *, rules: Iterable[str] = BLOCKING_RULES) -> dict[str, Any]:
+def settings(register_size: int, *, rules: Iterable[str] = BLOCKING_RULES, dialect: str = "duckdb") -> dict[str, Any]:
     """The Splink settings: link_only between the sector file and the register."""
     return {
         "link_type": "link_only",
         "unique_id_column_name": "uid",
         "probability_two_random_records_match": 1.0 / max(register_size, 2),
-        "comparisons": comparisons(),
+        "comparisons": comparisons(dialect),
         "blocking_rules_to_generate_predictions": list(rules),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
@@ -178,22 +182,21 @@ M_SAMPLE = 50_000  # ID-confirmed rows the m-probabilities are learnt from
 M_SMOOTHING = 300  # pseudo-rows of the prior: a small file keeps the priors, a large one its own rates
 
 
-def learn_m(con: duckdb.DuckDBPyConnection, preds_table: str, model: dict[str, Any],
+def learn_m(rows: Callable[[str], list[tuple[Any, ...]]], preds_table: str, model: dict[str, Any],
             min_weight: float) -> tuple[dict[str, Any], int]:
     """m-probabilities from ID-confirmed pairs (those whose comparisons do not contradict the ID):
     m = (count + K·prior) / (n + K) per level, so unseen levels keep a small positive m."""
     import copy
 
     model = copy.deepcopy(model)
-    n_pairs = con.execute(f"SELECT count(*) FROM {preds_table} WHERE match_weight >= ?",  # noqa: S608
-                          [min_weight]).fetchall()[0][0]
+    floor = f"{float(min_weight):.6f}"
+    n_pairs = rows(f"SELECT count(*) FROM {preds_table} WHERE match_weight >= {floor}")[0][0]  # noqa: S608
     if not n_pairs:
         return model, 0
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
-        counts = dict(con.execute(
-            f"SELECT gamma_{name}, count(*) FROM {preds_table} WHERE match_weight >= ? "  # noqa: S608
-            f"GROUP BY 1", [min_weight]).fetchall())
+        counts = dict(rows(f"SELECT gamma_{name}, count(*) FROM {preds_table} "  # noqa: S608
+                           f"WHERE match_weight >= {floor} GROUP BY gamma_{name}"))
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         observed = sum(n for g, n in counts.items() if g is not None and g >= 0)
         for i, level in enumerate(levels):
@@ -320,65 +323,67 @@ class MatchOutcome:
 # --------------------------------------------------------------------------- the engine (DuckDB)
 
 
-class DuckLinker:
-    """The register and the sector file in one DuckDB database; Splink runs on it.
+class Linkage:
+    """The register and the sector file side by side in one SQL engine; Splink runs on it.
 
-    DuckDB's own memory limit and two threads keep a 1.15-million-person register and a
-    1.14-million-row file well under 8 GB on the shared two-core machine.
-    """
+    Subclasses say how to run SQL, create tables and reach Splink's database API: DuckDB on this
+    machine (`DuckLinker`), Spark for a national register (`SparkLinker`). The SQL below is
+    written once for both."""
 
-    def __init__(self, *, threads: int = 2, memory_limit: str = "6GB", temp_dir: str | None = None) -> None:
-        self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET threads = {int(threads)}")
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute("SET preserve_insertion_order = false")
-        if temp_dir:
-            self.con.execute(f"SET temp_directory = '{temp_dir}'")
+    dialect = "duckdb"
+    u_pairs = 2e6  # random pairs the u-probabilities are estimated from
+
+    def __init__(self) -> None:
         self.register_size = 0
         self.in_register_share = 0.5
         self.model: dict[str, Any] = {}
 
+    # what a backend provides -------------------------------------------------------------
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        raise TypeError(f"{type(self).__name__} does not run SQL")
+
+    def create(self, name: str, select_sql: str) -> None:
+        raise TypeError(f"{type(self).__name__} does not create tables")
+
+    def put(self, name: str, table: pa.Table) -> None:
+        raise TypeError(f"{type(self).__name__} does not load tables")
+
+    def view(self, name: str, select_sql: str) -> None:
+        self.create(name, select_sql)
+
+    def db_api(self) -> Any:
+        raise TypeError(f"{type(self).__name__} has no Splink database API")
+
     def close(self) -> None:
-        self.con.close()
+        """Release the engine's resources (nothing by default)."""
 
     # tables ------------------------------------------------------------------------------
 
     def load_register(self, batches: Iterable[list[dict[str, Any]]],
                       on_batch: Callable[[int], None] | None = None) -> int:
-        first = True
+        parts = []
         for batch in batches:
             if not batch:
                 continue
-            table = register_arrow(batch)
-            self.con.register("reg_batch", table)
-            if first:
-                self.con.execute("CREATE TABLE reg AS SELECT * FROM reg_batch")
-                first = False
-            else:
-                self.con.execute("INSERT INTO reg SELECT * FROM reg_batch")
-            self.con.unregister("reg_batch")
+            parts.append(register_arrow(batch))
             self.register_size += len(batch)
             if on_batch is not None:
                 on_batch(len(batch))
-        if first:
-            self.con.register("reg_batch", register_arrow([]))
-            self.con.execute("CREATE TABLE reg AS SELECT * FROM reg_batch")
-            self.con.unregister("reg_batch")
+            if len(parts) >= 8:
+                parts = [pa.concat_tables(parts)]
+        self.put("reg", pa.concat_tables(parts) if parts else register_arrow([]))
         for col in TF_COLUMNS:
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE tf_{col} AS SELECT {col}, "  # noqa: S608 - fixed names
-                f"count(*)::DOUBLE / (SELECT count({col}) FROM reg) AS tf_{col} "
-                f"FROM reg WHERE {col} IS NOT NULL GROUP BY {col}"
-            )
+            self.create(f"tf_{col}", f"SELECT {col}, CAST(count(*) AS DOUBLE) / "  # noqa: S608 - fixed names
+                                     f"(SELECT count({col}) FROM reg) AS tf_{col} "
+                                     f"FROM reg WHERE {col} IS NOT NULL GROUP BY {col}")
+        self.view("reg_link", f"SELECT {', '.join(LINK_COLUMNS)} FROM reg")  # noqa: S608 - fixed names
         return self.register_size
 
     def load_rows(self, columns: dict[str, list[Any]]) -> int:
         table = input_arrow(columns)
-        self.con.register("inp_arrow", table)
-        self.con.execute("CREATE OR REPLACE TABLE inp_all AS SELECT * FROM inp_arrow")
-        self.con.unregister("inp_arrow")
-        cols = ", ".join(LINK_COLUMNS)
-        self.con.execute(f"CREATE OR REPLACE TABLE inp AS SELECT {cols} FROM inp_all WHERE NOT invalid")  # noqa: S608
+        self.put("inp_all", table)
+        self.create("inp", f"SELECT {', '.join(LINK_COLUMNS)} FROM inp_all WHERE NOT invalid")  # noqa: S608
         return table.num_rows
 
     # matching ----------------------------------------------------------------------------
@@ -387,23 +392,21 @@ class DuckLinker:
               on_stage: Callable[[str], None] | None = None) -> MatchOutcome:
         import time
 
-        from splink import DuckDBAPI, Linker
+        from splink import Linker
 
         timings: dict[str, float] = {}
         rows: dict[int, RowMatch] = {}
-        con = self.con
-        for (uid,) in con.execute("SELECT uid FROM inp_all WHERE invalid").fetchall():
+        for (uid,) in self.rows("SELECT uid FROM inp_all WHERE invalid"):
             rows[uid] = RowMatch(uid, "invalid", decided=True)
-        n_valid = con.execute("SELECT count(*) FROM inp").fetchall()[0][0]
+        n_valid = self.rows("SELECT count(*) FROM inp")[0][0]
         if n_valid == 0 or self.register_size == 0:
-            for (uid,) in con.execute("SELECT uid FROM inp").fetchall():
+            for (uid,) in self.rows("SELECT uid FROM inp"):
                 rows[uid] = RowMatch(uid, "none", decided=True)
             return MatchOutcome(rows, timings)
 
         started = time.perf_counter()
         prior = prior_weight(self.register_size)
-        db_api = DuckDBAPI(connection=con)
-        self._make_reg_link()
+        db_api = self.db_api()
         inp_sdf = db_api.register("inp", table_name="inp_splink")
         reg_sdf = db_api.register("reg_link", table_name="reg_splink")
         tf_sdfs = {col: db_api.register(f"tf_{col}", table_name=f"tf_lookup_{col}") for col in TF_COLUMNS}
@@ -416,27 +419,28 @@ class DuckLinker:
 
         if on_stage:
             on_stage("u")
-        linker = make_linker({**settings(self.register_size), "retain_matching_columns": True})
-        max_pairs = min(2e6, float(n_valid) * float(self.register_size))
+        linker = make_linker({**settings(self.register_size, dialect=self.dialect), "retain_matching_columns": True})
+        max_pairs = min(self.u_pairs, float(n_valid) * float(self.register_size))
         linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, num_chunks=1,
                                                          min_count_per_level=None)
         model = linker.misc.save_model_to_json()
-        con.execute("""
-            CREATE OR REPLACE TABLE inp_ids AS
+        self.create("inp_ids", """
             SELECT i.* FROM inp i
-            WHERE i.id_key IN (SELECT id_key FROM reg) OR i.cmnd_key IN (SELECT cmnd_key FROM reg WHERE cmnd_key IS NOT NULL)
+            LEFT JOIN (SELECT DISTINCT id_key AS k FROM reg) a ON a.k = i.id_key
+            LEFT JOIN (SELECT DISTINCT cmnd_key AS k FROM reg WHERE cmnd_key IS NOT NULL) b ON b.k = i.cmnd_key
+            WHERE a.k IS NOT NULL OR b.k IS NOT NULL
         """)
-        n_ids = con.execute("SELECT count(*) FROM inp_ids").fetchall()[0][0]
+        n_ids = self.rows("SELECT count(*) FROM inp_ids")[0][0]
         learned = 0
         if n_ids:
             # How this sector's rows differ from the register, learnt from the rows whose ID settles who
             # they are: their m-probabilities replace the priors (smoothed towards them on small files).
-            con.execute(f"CREATE OR REPLACE TABLE inp_ids_sample AS SELECT * FROM inp_ids "  # noqa: S608
-                        f"USING SAMPLE reservoir({M_SAMPLE} ROWS) REPEATABLE ({int(seed)})")
+            step = max(1, -(-n_ids // M_SAMPLE))
+            self.create("inp_ids_sample", f"SELECT * FROM inp_ids WHERE uid % {step} = 0")  # noqa: S608
             sample_sdf = db_api.register("inp_ids_sample", table_name="inp_ids_sample_splink")
             preds = linker.inference.predict_between(sample_sdf, reg_sdf, blocking_rules_to_generate_predictions=[
                 "l.id_key = r.id_key"], warning_mode="never")
-            model, learned = learn_m(con, preds.physical_name, model, prior + thresholds.contradiction)
+            model, learned = learn_m(self.rows, preds.physical_name, model, prior + thresholds.contradiction)
             preds.drop_table_from_database_and_remove_from_cache()
         model["retain_matching_columns"] = False
         linker = make_linker(model)
@@ -455,22 +459,24 @@ class DuckLinker:
                     "l.id_key = r.id_key", "l.cmnd_key = r.cmnd_key"],
                 warning_mode="never")
             # The ID wins over the CMND when both are given and point to different people.
-            res = con.execute(f"""
-                SELECT p.uid_l, p.uid_r, p.match_weight,
-                       CASE WHEN l.id_key IS NOT NULL AND l.id_key = r.id_key THEN 'id' ELSE 'cmnd' END AS stage
-                FROM {preds.physical_name} p
-                JOIN inp_ids l ON l.uid = p.uid_l
-                JOIN reg_link r ON r.uid = p.uid_r
-                QUALIFY row_number() OVER (PARTITION BY p.uid_l ORDER BY
-                    (l.id_key IS NOT NULL AND l.id_key = r.id_key) DESC, p.match_weight DESC) = 1
-            """).fetchall()  # noqa: S608 - physical name from Splink
+            res = self.rows(f"""
+                SELECT uid_l, uid_r, match_weight, stage FROM (
+                    SELECT p.uid_l, p.uid_r, p.match_weight,
+                           CASE WHEN l.id_key IS NOT NULL AND l.id_key = r.id_key THEN 'id' ELSE 'cmnd' END AS stage,
+                           row_number() OVER (PARTITION BY p.uid_l ORDER BY
+                               CASE WHEN l.id_key = r.id_key THEN 1 ELSE 0 END DESC, p.match_weight DESC) AS rk
+                    FROM {preds.physical_name} p
+                    JOIN inp_ids l ON l.uid = p.uid_l
+                    JOIN reg_link r ON r.uid = p.uid_r
+                ) x WHERE rk = 1
+            """)  # noqa: S608 - physical name from Splink
             for uid_l, uid_r, mw, stage in res:
                 id_scores[uid_l] = (uid_r, mw, stage)
             preds.drop_table_from_database_and_remove_from_cache()
         timings["id"] = time.perf_counter() - started
 
         need_link: list[int] = []
-        for (uid,) in con.execute("SELECT uid FROM inp").fetchall():
+        for (uid,) in self.rows("SELECT uid FROM inp"):
             found = id_scores.get(uid)
             if found is None:
                 need_link.append(uid)
@@ -488,13 +494,15 @@ class DuckLinker:
             on_stage("link")
         started = time.perf_counter()
         if need_link:
-            con.register("need_uids", pa.table({"uid": pa.array(need_link, pa.int64())}))
-            con.execute("CREATE OR REPLACE TABLE inp_link AS SELECT i.* FROM inp i JOIN need_uids n USING (uid)")
-            con.unregister("need_uids")
+            self.put("need_uids", pa.table({"uid": pa.array(need_link, pa.int64())}))
+            self.create("inp_link", "SELECT i.* FROM inp i JOIN need_uids n ON n.uid = i.uid")
             link_sdf = db_api.register("inp_link", table_name="inp_link_splink")
             preds = linker.inference.predict_between(link_sdf, reg_sdf, threshold_match_weight=thresholds.floor_weight,
                                                      warning_mode="never")
-            candidates = self._ranked(preds.physical_name)
+            candidates: dict[int, list[tuple[int, float]]] = {}
+            for uid_l, uid_r, mw in self.rows(f"SELECT uid_l, uid_r, match_weight FROM {preds.physical_name} "  # noqa: S608
+                                              "ORDER BY uid_l, match_weight DESC, uid_r"):
+                candidates.setdefault(uid_l, []).append((uid_r, mw))
             preds.drop_table_from_database_and_remove_from_cache()
             lists: dict[int, list[tuple[int, float]]] = {}
             for uid in need_link:
@@ -514,21 +522,95 @@ class DuckLinker:
         counts = {"id_pairs": len(id_scores), "linked_rows": len(need_link), "m_learnt_from": learned}
         return MatchOutcome(rows, timings, counts, u_estimated=True)
 
-    def _make_reg_link(self) -> bool:
-        cols = ", ".join(LINK_COLUMNS)
-        self.con.execute(f"CREATE OR REPLACE VIEW reg_link AS SELECT {cols} FROM reg")  # noqa: S608
-        return True
 
-    def _ranked(self, preds_table: str) -> dict[int, list[tuple[int, float]]]:
-        """Every candidate above the floor, best first, per row."""
-        out: dict[int, list[tuple[int, float]]] = {}
-        res = self.con.execute(f"""
-            SELECT uid_l, uid_r, match_weight FROM {preds_table}
-            ORDER BY uid_l, match_weight DESC, uid_r
-        """).fetchall()  # noqa: S608 - physical name from Splink
-        for uid_l, uid_r, mw in res:
-            out.setdefault(uid_l, []).append((uid_r, mw))
-        return out
+class DuckLinker(Linkage):
+    """DuckDB in this process. Its memory limit and two threads keep a 1.15-million-person register
+    and a 1.14-million-row file well under 8 GB on the shared two-core machine."""
+
+    dialect = "duckdb"
+
+    def __init__(self, *, threads: int = 2, memory_limit: str = "6GB", temp_dir: str | None = None) -> None:
+        super().__init__()
+        self.con = duckdb.connect(":memory:")
+        self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        self.con.execute("SET preserve_insertion_order = false")
+        if temp_dir:
+            self.con.execute(f"SET temp_directory = '{temp_dir}'")
+        self._api: Any = None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def create(self, name: str, select_sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
+
+    def view(self, name: str, select_sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+
+    def put(self, name: str, table: pa.Table) -> None:
+        self.con.register("_arrow_in", table)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _arrow_in")  # noqa: S608
+        finally:
+            self.con.unregister("_arrow_in")
+
+    def db_api(self) -> Any:
+        from splink import DuckDBAPI
+
+        if self._api is None:
+            self._api = DuckDBAPI(connection=self.con)
+        return self._api
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SparkLinker(Linkage):
+    """The same matching on Spark (Splink's Spark backend), for a register too big for one machine.
+
+    The caller owns the SparkSession; it must load Splink's similarity UDF jar
+    (`splink.backends.spark.similarity_jar_location()`, see `local_spark`) and have a checkpoint
+    directory."""
+
+    dialect = "spark"
+
+    def __init__(self, spark: Any, *, u_pairs: float = 2e6) -> None:
+        super().__init__()
+        self.spark = spark
+        self.u_pairs = u_pairs
+        self._api: Any = None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.spark.sql(sql).collect()]
+
+    def create(self, name: str, select_sql: str) -> None:
+        self.spark.sql(select_sql).cache().createOrReplaceTempView(name)
+
+    def put(self, name: str, table: pa.Table) -> None:
+        self.spark.createDataFrame(table).cache().createOrReplaceTempView(name)
+
+    def db_api(self) -> Any:
+        from splink import SparkAPI
+
+        if self._api is None:
+            self._api = SparkAPI(spark_session=self.spark, break_lineage_method="persist")
+        return self._api
+
+
+def local_spark(checkpoint_dir: str, *, cores: int = 1, memory: str = "1g") -> Any:
+    """A Spark session in local mode with Splink's UDF jar: for tests and single-machine trials.
+    On a cluster, build the session the cluster's way and add the same jar."""
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (SparkSession.builder.master(f"local[{cores}]").appName("hue06-quality")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
+             .config("spark.driver.memory", memory).config("spark.jars", similarity_jar_location())
+             .getOrCreate())
+    spark.sparkContext.setCheckpointDir(checkpoint_dir)
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _id_probability(partial: float, id_prior: float = 0.99) -> float:
