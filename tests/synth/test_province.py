@@ -205,3 +205,22 @@ def test_build_province_loads_everything_once_and_refuses_a_second_time(db_url, 
         P.build_province(db_url, 100, 6)
     assert err.value.code == "synth.not_empty"
     assert session.scalar(select(func.count()).select_from(Resident)) == 1500
+
+
+def test_a_load_that_fails_halfway_leaves_nothing_behind(db_url, session, monkeypatch):
+    real = P.resident_rows
+
+    def failing(prov, start, stop, *args):  # type: ignore[no-untyped-def]
+        if start > 0:
+            raise OSError("disk full")
+        return real(prov, start, stop, *args)
+
+    monkeypatch.setattr(P, "CHUNK", 500)
+    monkeypatch.setattr(P, "resident_rows", failing)
+    with pytest.raises(OSError):
+        P.build_province(db_url, 1200, 9)
+    for model in (Resident, Household, DigitalAddress, AuditEntry):
+        assert session.scalar(select(func.count()).select_from(model)) == 0, model
+    # the dropped indexes came back with the rollback
+    names_of_indexes = {ix["name"] for ix in inspect(session.get_bind()).get_indexes("residents")}
+    assert {"ix_residents_search_key", "ix_residents_commune_given"} <= names_of_indexes
