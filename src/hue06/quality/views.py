@@ -217,7 +217,7 @@ def run_page(request: Request, run_id: int, session: Session = Depends(db)) -> R
     the_run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, the_run, who)
     communes = service.commune_breakdown(session, the_run, who)
-    changes = json.loads(the_run.changes or "{}")
+    changes = json.loads(the_run.changes or "{}") if totals["whole_file"] else {}
     summary_lines = service.run_summary(the_run, lang) if totals["whole_file"] else []
     chart = {
         "statuses": [reports.STATUS_LABELS[s][1 if lang == "en" else 0] for s in reports.STATUSES],
