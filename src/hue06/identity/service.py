@@ -880,3 +880,16 @@ def set_citizen_credentials(session: Session, account_id: int, password: str, to
 
 def get_citizen_by_resident(session: Session, resident_id: int) -> CitizenAccount | None:
     return session.scalar(select(CitizenAccount).where(CitizenAccount.resident_id == resident_id))
+
+
+def account_counts(session: Session, as_of: datetime | None = None) -> dict[str, int]:
+    """Active citizens' e-ID accounts by assurance level, for leaders' figures and the periodic report."""
+    from sqlalchemy import func
+
+    from hue06.identity.models import CitizenAccount
+
+    stmt = select(CitizenAccount.level, func.count()).where(CitizenAccount.status == "active")
+    if as_of is not None:
+        stmt = stmt.where(CitizenAccount.created_at <= as_of)
+    by_level = {int(level): int(n) for level, n in session.execute(stmt.group_by(CitizenAccount.level))}
+    return {"level1": by_level.get(1, 0), "level2": by_level.get(2, 0), "total": sum(by_level.values())}

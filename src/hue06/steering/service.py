@@ -814,6 +814,16 @@ def register_figures(factory: FigureFactory) -> None:
         _FIGURE_FACTORIES.append(factory)
 
 
+def _platform_figures(session: Session) -> ExternalFigures:
+    """hue06's own modules (register, e-ID, verification, dossiers), always wired."""
+    from hue06.steering.figures import PlatformFigures
+
+    return PlatformFigures(session)
+
+
+register_figures(_platform_figures)
+
+
 @dataclass
 class _Combined:
     providers: list[ExternalFigures]
