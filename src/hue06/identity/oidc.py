@@ -53,7 +53,7 @@ from authlib.oidc.core import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hue06.core import audit
@@ -248,9 +248,19 @@ class AccountView:
     phone_verified_at: datetime | None
 
 
+# Hot-path statements, built once: building a statement per request (and its cache key) costs more
+# CPU than running it.
+_LOAD_TOKEN = {
+    col.key: select(*_TOKEN_COLUMNS).outerjoin(_A, _A.c.id == _T.c.account_id).where(col == bindparam("h"))
+    for col in (_T.c.access_hash, _T.c.refresh_hash)
+}
+_ROTATE = update(_T).where(_T.c.id == bindparam("tid")).values(rotated_at=bindparam("now"), revoked_at=bindparam("now"))
+_INSERT_TOKEN = insert(_T)
+
+
 def load_token(db: Session, column: Any, value: str) -> tuple[Any, AccountView | None] | None:
     """A token row (Core, no ORM bookkeeping: these are the hot paths) with its account."""
-    row = db.execute(select(*_TOKEN_COLUMNS).outerjoin(_A, _A.c.id == _T.c.account_id).where(column == value)).first()
+    row = db.connection().execute(_LOAD_TOKEN[column.key], {"h": value}).first()
     if row is None:
         return None
     account = None
@@ -572,22 +582,24 @@ class HueAuthorizationServer(AuthorizationServer):
         family = previous.row.family if previous else secrets.token_hex(16)
         # The spent refresh token and the used code are marked here, written before the audit entry,
         # because the audit entry holds the log's lock until commit: it must be the last statement.
-        if previous is not None:
-            self.db.execute(update(_T).where(_T.c.id == previous.row.id).values(rotated_at=now, revoked_at=now))
         if code is not None:
             code.row.used_at = now
             self.db.flush()
+        conn = self.db.connection()
+        if previous is not None:
+            conn.execute(_ROTATE, {"tid": previous.row.id, "now": now})
         scope = token.get("scope", "")
         refresh = token.get("refresh_token")
-        self.db.execute(insert(_T).values(
-            client_id=request.client.client_id, account_id=user.account_id if user else None, scope=scope,
-            access_hash=token_hash(token["access_token"]), refresh_hash=token_hash(refresh) if refresh else None,
-            family=family, code_id=code.row.id if code else (previous.row.code_id if previous else None),
-            session_id=user.sid if user else None, acr=user.acr if user else "", amr=user.amr if user else "",
-            auth_time=user.auth_time if user else None, issued_at=now,
-            expires_at=now + timedelta(seconds=int(token["expires_in"])),
-            refresh_expires_at=now + timedelta(seconds=REFRESH_SECONDS) if refresh else None,
-        ))
+        conn.execute(_INSERT_TOKEN, {
+            "client_id": request.client.client_id, "account_id": user.account_id if user else None, "scope": scope,
+            "access_hash": token_hash(token["access_token"]),
+            "refresh_hash": token_hash(refresh) if refresh else None,
+            "family": family, "code_id": code.row.id if code else (previous.row.code_id if previous else None),
+            "session_id": user.sid if user else None, "acr": user.acr if user else "",
+            "amr": user.amr if user else "", "auth_time": user.auth_time if user else None, "issued_at": now,
+            "expires_at": now + timedelta(seconds=int(token["expires_in"])),
+            "refresh_expires_at": now + timedelta(seconds=REFRESH_SECONDS) if refresh else None,
+        })
         audit.record(self.db, Actor(kind="client", id=request.client.client_id, ip=self.ip), "oidc.token_issued",
                      "citizen" if user else "client", str(user.account_id) if user else request.client.client_id,
                      {"grant": request.payload.grant_type, "scope": scope, "family": family[:8]})
