@@ -79,7 +79,9 @@ class UnitOfWork:
                 status = message["status"]
                 status_seen.append(status)
                 error = state.error
-                if status >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
+                if not session.in_transaction():
+                    pass  # nothing to end (the route committed in its own thread, or never used the DB)
+                elif status >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
                     await run_in_threadpool(session.rollback)
                 else:
                     await run_in_threadpool(session.commit)
@@ -96,13 +98,19 @@ class UnitOfWork:
         try:
             # In a worker thread, and the connection handed back before the route runs: a loop
             # blocked waiting for a pooled connection would stall every request.
-            await run_in_threadpool(_load_actor_and_release, app, request, session)
+            if app.state.load_actor is not _load_actor or _may_have_actor(request):
+                await run_in_threadpool(_load_actor_and_release, app, request, session)
             await self.app(scope, receive, send_wrapper)
         except Exception:
-            await run_in_threadpool(session.rollback)
+            if session.in_transaction():
+                await run_in_threadpool(session.rollback)
             raise
         finally:
-            await run_in_threadpool(session.close)
+            # Without a transaction the session holds no connection: closing it is no I/O.
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
             log.info("%s %s %s %.1fms", request.method, _route_template(request),
                      status_seen[0] if status_seen else 500, (time.perf_counter() - started) * 1000)
 
@@ -128,6 +136,14 @@ def _cookie(name: str, value: str, *, secure: bool, httponly: bool = False, max_
 def _load_actor_and_release(app: FastAPI, request: Request, session) -> None:  # type: ignore[no-untyped-def]
     app.state.load_actor(request, session)
     session.commit()
+
+
+def _may_have_actor(request: Request) -> bool:
+    """Whether `_load_actor` has anything to look up (if not, the request skips a thread hop)."""
+    if request.cookies.get(SESSION_COOKIE):
+        return True
+    auth = request.headers.get("authorization", "")
+    return auth.lower().startswith("bearer ") and request.url.path.startswith("/api/")
 
 
 def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
