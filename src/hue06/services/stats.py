@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from hue06.core import admin_units
@@ -73,7 +73,8 @@ def _rate(a: int, b: int) -> float:
 
 
 def _sum(cond: Any) -> Any:
-    return func.sum(case((cond, 1), else_=0))
+    """COUNT(*) FILTER (WHERE …): cheaper than SUM(CASE …) on PostgreSQL, and SQLite has it too."""
+    return func.count().filter(cond)
 
 
 def compute(session: Session, date_from: date, date_to: date, *, today: date | None = None,
@@ -90,7 +91,7 @@ def compute(session: Session, date_from: date, date_to: date, *, today: date | N
     overdue = or_(and_(finished, d.finished_on > d.due_date),
                   and_(d.finished_on.is_(None), d.due_date < literal(today)))
     cols = [
-        d.procedure_id, d.agency_code, d.commune_code,
+        d.procedure_id, d.commune_code,
         func.count().label("total"),
         _sum(d.channel == "online").label("online"),
         _sum(on_time).label("on_time"),
@@ -107,7 +108,11 @@ def compute(session: Session, date_from: date, date_to: date, *, today: date | N
         stmt = stmt.where(d.agency_code == agency)
     if communes is not None:
         stmt = stmt.where(d.commune_code.in_(sorted(communes)))
-    stmt = stmt.group_by(d.procedure_id, d.agency_code, d.commune_code)
+    # Grouping by agency too would double the cost (a text key hashed 400,000 times); a procedure
+    # belongs to one agency, so the agency roll-up is made from the procedure's.
+    stmt = stmt.group_by(d.procedure_id, d.commune_code)
+    procs = list_procedures(session, include_inactive=True)
+    agency_of = {p.id: p.agency_code for p in procs}
 
     by_proc: dict[int, Counts] = {}
     by_agency: dict[str, Counts] = {}
@@ -116,12 +121,11 @@ def compute(session: Session, date_from: date, date_to: date, *, today: date | N
     for row in session.execute(stmt):
         c = Counts(*(int(getattr(row, n) or 0) for n in _SUMS))
         by_proc.setdefault(row.procedure_id, Counts()).add(c)
-        by_agency.setdefault(row.agency_code, Counts()).add(c)
+        by_agency.setdefault(agency_of.get(row.procedure_id, ""), Counts()).add(c)
         by_commune.setdefault(row.commune_code, Counts()).add(c)
         total.add(c)
 
     stats = Stats(date_from, date_to, today)
-    procs = list_procedures(session, include_inactive=True)
     for p in procs:
         c = by_proc.get(p.id, Counts())
         if p.essential_no is None and c.total == 0:
