@@ -206,3 +206,32 @@ def test_english_pages(web, catalogue):
     assert "Judicial record certificate" in r.text and ">Start<" in r.text and "Bắt đầu" not in r.text
 
 
+
+
+def test_one_stop_desk_scans_the_card_and_uses_the_same_pages(client, signed_in, session, citizen, officer):
+    officer("motcua_stp")
+    signed_in("motcua_stp")
+    r = citizen.resident
+    qr = f"{r.personal_id}||{r.full_name.upper()}|{r.date_of_birth:%d%m%Y}|Nữ|12 Lê Lợi, Huế|01012022"
+    client.get("/services/desk")
+    bad = client.post("/services/desk", data={"csrf_token": csrf(client), "qr": qr.replace("|Nữ|", "|Nam|"),
+                                              "procedure": LLTP})
+    assert bad.status_code == 422 and "error-summary" in bad.text
+    resp = client.post("/services/desk", data={"csrf_token": csrf(client), "qr": qr, "procedure": LLTP},
+                       follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"].endswith("/details")
+    details = client.get(resp.headers["location"])
+    assert "Trần Thị Hoài Thương" in details.text
+    dossier_id = int(re.search(r"/dossiers/(\d+)/", resp.headers["location"]).group(1))
+    session.rollback()
+    for page, data in (("loai_phieu", {"loai_phieu": ["1"], "so_ban": "1"}), ("cu_tru", {"qua_trinh_cu_tru": "Huế"}),
+                       ("muc_dich", {"muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"})):
+        client.post(f"/services/dossiers/{dossier_id}/page/{page}", data={"csrf_token": csrf(client), **data})
+    check = client.get(f"/services/dossiers/{dossier_id}/check")
+    assert "Thu lệ phí và tiếp nhận hồ sơ" in check.text
+    done = client.post(f"/services/dossiers/{dossier_id}/submit", data={"csrf_token": csrf(client)},
+                       follow_redirects=False)
+    assert done.headers["location"] == f"/services/officer/dossiers/{dossier_id}"
+    session.rollback()
+    d = session.get(Dossier, dossier_id)
+    assert d.status == "received" and d.channel == "desk" and d.paid and d.fee == 200_000
