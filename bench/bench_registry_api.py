@@ -107,6 +107,19 @@ def _cpu_s(pids: list[int]) -> float:
     return total
 
 
+def _sched_s(pids: list[int]) -> tuple[float, float]:
+    """(on a CPU, waiting for a CPU) in seconds, summed over every thread of the processes."""
+    run = wait = 0
+    for p in pids:
+        for f in Path(f"/proc/{p}/task").glob("*/schedstat"):
+            try:
+                a = f.read_text().split()
+            except OSError:
+                continue
+            run, wait = run + int(a[0]), wait + int(a[1])
+    return run / 1e9, wait / 1e9
+
+
 def _backends(url: str) -> list[int]:
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
@@ -267,11 +280,14 @@ def main(argv: list[str] | None = None) -> int:
             # warm-up: connections, caches, first queries
             asyncio.run(open_loop(base, province_token, ids, 50, 2))
             server_pids, backends = _family(server.pid), _backends(url)
-            cpu0 = (_cpu_s(server_pids), _cpu_s(backends))
+            before = {p: _cpu_s([p]) for p in backends}
+            cpu0, sched0 = _cpu_s(server_pids), _sched_s(server_pids)
             res = asyncio.run(open_loop(base, province_token, ids, args.rate, args.seconds))
-            cpu1 = (_cpu_s(server_pids), _cpu_s(backends))
-            cpu_app = (cpu1[0] - cpu0[0]) / res["n"] * 1000
-            cpu_db = (cpu1[1] - cpu0[1]) / res["n"] * 1000
+            cpu1, sched1 = _cpu_s(server_pids), _sched_s(server_pids)
+            backends = _backends(url)  # the pools grew during the run: new backends started at 0
+            cpu_app = (cpu1 - cpu0) / res["n"] * 1000
+            cpu_db = sum(_cpu_s([p]) - before.get(p, 0.0) for p in backends) / res["n"] * 1000
+            starved = sched1[1] - sched0[1]
             lat = res["latencies"]
             p50, p95, p99 = (_pct(lat, p) for p in (50, 95, 99))
             ok_rate = res["n"] / res["elapsed"]
@@ -286,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  CPU per request: server {cpu_app:.2f} ms + PostgreSQL {cpu_db:.2f} ms "
                   f"→ at most {1000 / (cpu_app + cpu_db) * (os.cpu_count() or 1):.0f} requests/s on "
                   f"{os.cpu_count()} idle cores (load generator not counted)")
+            print(f"  server threads were on a CPU {sched1[0] - sched0[0]:.1f} s and waited for one {starved:.1f} s "
+                  f"during the run (time spent runnable but not running: other processes held the cores)")
             failed |= p99 > TARGETS["p99_ms"] or bool(bad)
 
             for who, token, local in (("province officer", province_token, False),
