@@ -197,10 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes")
     parser.add_argument("--only", default="stats,submit,inbox", help="which parts to run (comma-separated)")
     args = parser.parse_args(argv)
     print(f"# bench_services · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
-          f"Python {platform.python_version()} · PostgreSQL")
+          f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)")
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     scratch = f"hue06_bench_services_{os.getpid()}"
     with admin.connect() as conn:
@@ -227,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hue06-bench-") as tmp:
             env = {**os.environ, "HUE06_DATABASE_URL": url, "HUE06_DATA_DIR": tmp, "HUE06_SECRET_KEY": SECRET}
-            server = subprocess.Popen([sys.executable, "-m", "hue06", "serve", "--port", str(port)], env=env,
+            server = subprocess.Popen([sys.executable, "-m", "hue06", "serve", "--port", str(port),
+                                       "--workers", str(args.workers)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 30
             while True:

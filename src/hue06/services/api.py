@@ -13,10 +13,10 @@ from hue06.core.security import Actor
 from hue06.services import service, stats
 from hue06.services.payments import SIGNATURE_HEADER
 from hue06.services.schemas import DossierOut, OfficerAction, ProcedureOut, ProcedureUpdate, StatsOut
-from hue06.services.views import commit_in_worker, gateway_for, run_action
+from hue06.services.views import commits, gateway_for, run_action
 from hue06.web.deps import csrf_protect, db, official
 
-router = APIRouter(prefix="/api/v1/services", tags=["services"], dependencies=[Depends(commit_in_worker)])
+router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
 
 async def _csrf_unless_token(request: Request) -> None:
@@ -26,16 +26,19 @@ async def _csrf_unless_token(request: Request) -> None:
 
 
 @router.get("/procedures", response_model=list[ProcedureOut])
+@commits
 def procedures(session: Session = Depends(db)) -> list[ProcedureOut]:
     return [ProcedureOut.model_validate(p) for p in service.list_procedures(session)]
 
 
 @router.get("/procedures/{code}", response_model=ProcedureOut)
+@commits
 def procedure(code: str, session: Session = Depends(db)) -> ProcedureOut:
     return ProcedureOut.model_validate(service.get_procedure(session, code))
 
 
 @router.put("/procedures/{code}", response_model=ProcedureOut, dependencies=[Depends(_csrf_unless_token)])
+@commits
 def update_procedure(code: str, body: ProcedureUpdate, who: Actor = Depends(official),
                      session: Session = Depends(db)) -> ProcedureOut:
     """Administrators only; `version` must be the one read (409 if someone saved in between)."""
@@ -51,6 +54,7 @@ def _out(session: Session, d) -> DossierOut:  # type: ignore[no-untyped-def]
 
 
 @router.get("/inbox", response_model=list[DossierOut])
+@commits
 def inbox(status: str = "open", page: int = 1, who: Actor = Depends(official),
           session: Session = Depends(db)) -> list[DossierOut]:
     box = service.inbox(session, who, status=status, page=page)
@@ -58,6 +62,7 @@ def inbox(status: str = "open", page: int = 1, who: Actor = Depends(official),
 
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierOut)
+@commits
 def dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -> DossierOut:
     who = getattr(request.state, "actor", None)
     if who is None:
@@ -67,6 +72,7 @@ def dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -
 
 @router.post("/dossiers/{dossier_id}/{action}", response_model=DossierOut,
              dependencies=[Depends(_csrf_unless_token)])
+@commits
 def dossier_action(dossier_id: int, action: str, body: OfficerAction, request: Request,
                    who: Actor = Depends(official), session: Session = Depends(db)) -> DossierOut:
     """receive / supplement / approve / refuse / issue / return, with the version the officer saw."""
@@ -76,6 +82,7 @@ def dossier_action(dossier_id: int, action: str, body: OfficerAction, request: R
 
 
 @router.get("/stats", response_model=StatsOut)
+@commits
 def statistics(request: Request, who: Actor = Depends(official), session: Session = Depends(db)) -> StatsOut:
     try:
         d_from = date.fromisoformat(request.query_params.get("from", ""))
@@ -92,6 +99,7 @@ async def raw_body(request: Request) -> bytes:
 
 
 @router.post("/payments/callback/{gateway}")
+@commits
 def payment_callback(gateway: str, request: Request, signature: str = Header("", alias=SIGNATURE_HEADER),
                      body: bytes = Depends(raw_body), session: Session = Depends(db)) -> dict[str, object]:
     """Server-to-server notice from a payment gateway, signed with HMAC-SHA256 over the raw body."""

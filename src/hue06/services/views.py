@@ -6,7 +6,6 @@ the statistics and the catalogue editor. Routes parse, authorise, call the servi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -25,20 +24,28 @@ from hue06.web.deps import csrf_protect, db
 from hue06.web.templating import render
 
 
-def commit_in_worker(request: Request) -> Iterator[None]:
-    """Commit the unit of work in the route's worker thread, before the response goes out.
+def commits(fn):  # type: ignore[no-untyped-def]
+    """Commit the route's unit of work in the route's own worker thread, before it returns.
 
-    The audit log's hash chain holds a database lock until commit; committing here, instead of in
-    the middleware on the event loop, keeps that lock short and never waits on the event loop.
-    An exception skips the commit (the middleware rolls back or keeps the changes it is told to).
+    The audit log's hash chain holds a database lock until commit. Committing here keeps that
+    lock short and needs no second trip through the thread pool: were every pool thread waiting
+    for the lock, a commit queued for another thread could never run.
+    An exception skips the commit (the middleware rolls back, or keeps what it is told to keep).
     """
-    yield
-    session = getattr(request.state, "db", None)
-    if session is not None:
-        session.commit()
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        session = kwargs.get("session")
+        if session is not None:
+            session.commit()
+        return result
+
+    return wrapper
 
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(commit_in_worker)])
+router = APIRouter(include_in_schema=False)
 
 MAX_UPLOAD = files.MAX_FILE_BYTES
 
@@ -207,12 +214,14 @@ def _handle(fn):  # type: ignore[no-untyped-def]
 
 
 @router.get("/services")
+@commits
 def catalogue(request: Request, session: Session = Depends(db)) -> Response:
     procs = service.list_procedures(session)
     return _page(request, "services/catalogue.html", {"procedures": procs})
 
 
 @router.get("/services/procedures/{code}")
+@commits
 def procedure_page(code: str, request: Request, session: Session = Depends(db)) -> Response:
     proc = service.get_procedure(session, code)
     who = _citizen(request)
@@ -222,6 +231,7 @@ def procedure_page(code: str, request: Request, session: Session = Depends(db)) 
 
 
 @router.post("/services/procedures/{code}/start", dependencies=[Depends(csrf_protect)])
+@commits
 def start(code: str, request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -231,6 +241,7 @@ def start(code: str, request: Request, session: Session = Depends(db)) -> Respon
 
 
 @router.get("/services/signing-key.pem")
+@commits
 def signing_key(request: Request) -> Response:
     return Response(signer_for(request).public_pem(), media_type="application/x-pem-file")
 
@@ -240,6 +251,7 @@ def signing_key(request: Request) -> Response:
 
 @router.get("/services/dossiers/{dossier_id}/details")
 @_handle
+@commits
 def details(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -253,6 +265,7 @@ def details(dossier_id: int, request: Request, session: Session = Depends(db)) -
 
 @router.get("/services/dossiers/{dossier_id}/page/{page_id}")
 @_handle
+@commits
 def question_page(dossier_id: int, page_id: str, request: Request, change: int = 0,
                   session: Session = Depends(db)) -> Response:
     who = _person(request)
@@ -272,6 +285,7 @@ def question_page(dossier_id: int, page_id: str, request: Request, change: int =
 
 @router.post("/services/dossiers/{dossier_id}/page/{page_id}", dependencies=[Depends(csrf_protect)])
 @_handle
+@commits
 def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = Depends(form_data),
                   session: Session = Depends(db)) -> Response:
     who = _person(request)
@@ -302,6 +316,7 @@ def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = De
 
 @router.get("/services/dossiers/{dossier_id}/components")
 @_handle
+@commits
 def components_page(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -330,6 +345,7 @@ def _read_upload(upload: UploadFile) -> bytes:
 
 @router.post("/services/dossiers/{dossier_id}/components/upload", dependencies=[Depends(csrf_protect)])
 @_handle
+@commits
 def components_upload(dossier_id: int, request: Request, component: str = Form(""),
                             upload: UploadFile | None = File(None), session: Session = Depends(db)) -> Response:
     who = _person(request)
@@ -359,6 +375,7 @@ def components_upload(dossier_id: int, request: Request, component: str = Form("
 
 @router.post("/services/dossiers/{dossier_id}/components/wallet", dependencies=[Depends(csrf_protect)])
 @_handle
+@commits
 def components_wallet(dossier_id: int, request: Request, component: str = Form(""), document: str = Form(""),
                       session: Session = Depends(db)) -> Response:
     who = _citizen(request)
@@ -380,6 +397,7 @@ def components_wallet(dossier_id: int, request: Request, component: str = Form("
 
 @router.post("/services/dossiers/{dossier_id}/files/{file_id}/remove", dependencies=[Depends(csrf_protect)])
 @_handle
+@commits
 def file_remove(dossier_id: int, file_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -391,6 +409,7 @@ def file_remove(dossier_id: int, file_id: int, request: Request, session: Sessio
 
 @router.get("/services/dossiers/{dossier_id}/check")
 @_handle
+@commits
 def check_page(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -418,6 +437,7 @@ def _check(request: Request, session: Session, who: Actor, d: Dossier, extra_err
 
 @router.post("/services/dossiers/{dossier_id}/submit", dependencies=[Depends(csrf_protect)])
 @_handle
+@commits
 def submit(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -441,6 +461,7 @@ def submit(dossier_id: int, request: Request, session: Session = Depends(db)) ->
 
 
 @router.get("/services/payments/simulator/{ref}")
+@commits
 def simulator_page(ref: str, request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -450,6 +471,7 @@ def simulator_page(ref: str, request: Request, session: Session = Depends(db)) -
 
 
 @router.post("/services/payments/simulator/{ref}", dependencies=[Depends(csrf_protect)])
+@commits
 def simulator_post(ref: str, request: Request, action: str = Form("pay"), session: Session = Depends(db)) -> Response:
     """The simulated bank: it posts the signed callback exactly as a real gateway would, then returns."""
     who = _citizen(request)
@@ -469,6 +491,7 @@ def simulator_post(ref: str, request: Request, action: str = Form("pay"), sessio
 
 
 @router.get("/services/dossiers/{dossier_id}/receipt")
+@commits
 def receipt(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -479,6 +502,7 @@ def receipt(dossier_id: int, request: Request, session: Session = Depends(db)) -
 
 
 @router.get("/services/dossiers/{dossier_id}")
+@commits
 def dossier_status(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -504,6 +528,7 @@ def _status_page(request: Request, session: Session, who: Actor, d: Dossier, err
 
 
 @router.post("/services/dossiers/{dossier_id}/supplement", dependencies=[Depends(csrf_protect)])
+@commits
 def supplement(dossier_id: int, request: Request, note: str = Form(""), session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -518,6 +543,7 @@ def supplement(dossier_id: int, request: Request, note: str = Form(""), session:
 
 
 @router.get("/services/my")
+@commits
 def my_dossiers(request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -527,6 +553,7 @@ def my_dossiers(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/services/dossiers/{dossier_id}/files/{file_id}")
+@commits
 def dossier_file(dossier_id: int, file_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _person(request)
     if who is None:
@@ -547,6 +574,7 @@ def _file_response(data: bytes, content_type: str, filename: str) -> Response:
 
 
 @router.get("/services/wallet")
+@commits
 def wallet(request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -565,6 +593,7 @@ def _wallet_page(request: Request, session: Session, who: Actor, errors: dict[st
 
 
 @router.post("/services/wallet", dependencies=[Depends(csrf_protect)])
+@commits
 def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | None = File(None),
                      session: Session = Depends(db)) -> Response:
     who = _citizen(request)
@@ -582,6 +611,7 @@ def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | Non
 
 
 @router.get("/services/wallet/{doc_id}/file")
+@commits
 def wallet_file(doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
@@ -591,6 +621,7 @@ def wallet_file(doc_id: int, request: Request, session: Session = Depends(db)) -
 
 
 @router.get("/services/wallet/{doc_id}/signature")
+@commits
 def wallet_signature(doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
     """The detached signature, for anyone who wants to check it with the public key themselves."""
     who = _citizen(request)
@@ -607,6 +638,7 @@ def wallet_signature(doc_id: int, request: Request, session: Session = Depends(d
 
 
 @router.get("/services/inbox")
+@commits
 def inbox(request: Request, status: str = "open", page: int = 1, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -618,6 +650,7 @@ def inbox(request: Request, status: str = "open", page: int = 1, session: Sessio
 
 
 @router.get("/services/officer/dossiers/{dossier_id}")
+@commits
 def officer_dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -643,6 +676,7 @@ _ACTIONS = ("receive", "supplement", "approve", "refuse", "issue", "return")
 
 
 @router.post("/services/officer/dossiers/{dossier_id}/{action}", dependencies=[Depends(csrf_protect)])
+@commits
 def officer_action(dossier_id: int, action: str, request: Request, version: str = Form(""), note: str = Form(""),
                    session: Session = Depends(db)) -> Response:
     who = _official(request)
@@ -680,6 +714,7 @@ def run_action(request: Request, session: Session, who: Actor, dossier_id: int, 
 
 
 @router.get("/services/officer/dossiers/{dossier_id}/snapshots/{snap_id}")
+@commits
 def officer_snapshot(dossier_id: int, snap_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -695,6 +730,7 @@ def officer_snapshot(dossier_id: int, snap_id: int, request: Request, session: S
 
 
 @router.get("/services/officer/dossiers/{dossier_id}/results/{doc_id}")
+@commits
 def officer_result(dossier_id: int, doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -710,6 +746,7 @@ def officer_result(dossier_id: int, doc_id: int, request: Request, session: Sess
 
 
 @router.get("/services/desk")
+@commits
 def desk(request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -726,6 +763,7 @@ def _desk_page(request: Request, session: Session, who: Actor, errors: dict[str,
 
 
 @router.post("/services/desk", dependencies=[Depends(csrf_protect)])
+@commits
 def desk_start(request: Request, qr: str = Form(""), procedure: str = Form(""),
                session: Session = Depends(db)) -> Response:
     who = _official(request)
@@ -765,6 +803,7 @@ def _period(date_from: str, date_to: str) -> tuple[date, date]:
 
 
 @router.get("/services/stats")
+@commits
 def stats_page(request: Request, date_from: str = "", date_to: str = "", session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -775,6 +814,7 @@ def stats_page(request: Request, date_from: str = "", date_to: str = "", session
 
 
 @router.get("/services/stats.xlsx")
+@commits
 def stats_xlsx(request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -790,6 +830,7 @@ def stats_xlsx(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/services/admin/procedures")
+@commits
 def admin_list(request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -807,6 +848,7 @@ def _require_admin(who: Actor) -> None:
 
 
 @router.get("/services/admin/procedures/{code}")
+@commits
 def admin_edit(code: str, request: Request, session: Session = Depends(db)) -> Response:
     who = _official(request)
     if who is None:
@@ -834,6 +876,7 @@ def _admin_page(request: Request, proc: Procedure, values: dict[str, Any], error
 
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
+@commits
 def admin_save(code: str, request: Request, raw: Any = Depends(form_data), session: Session = Depends(db)) -> Response:
     import json
 
