@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String, Text, insert, select, text
+from sqlalchemy import BigInteger, Index, String, Text, bindparam, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hue06.core.db import Base, UTCDateTime, utcnow
@@ -74,6 +74,22 @@ _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
 _INSERT = insert(_TABLE)
 
+# PostgreSQL appends in one statement: it reads the last entry, numbers and hashes the new one
+# (sha256 is built in) and inserts it. Python sends the canonical text around the two fields only
+# the database knows ("prev" and "seq", adjacent in sorted-key order), so the bytes hashed are
+# exactly those `entry_hash` hashes when the chain is verified.
+_SPLICE = '"prev":"","seq":0,'
+_APPEND_PG = text("""
+INSERT INTO audit_log (seq, at, actor, action, subject_type, subject_id, detail, ip, prev_hash, hash)
+SELECT n.seq, :at, :actor, :action, :subject_type, :subject_id, :detail, :ip, n.prev,
+       encode(sha256(convert_to(CAST(:head AS text) || '"prev":"' || n.prev || '","seq":' || CAST(n.seq AS text)
+                                || ',' || CAST(:tail AS text), 'UTF8')), 'hex')
+FROM (SELECT COALESCE(last.seq, 0) + 1 AS seq, COALESCE(last.hash, :genesis) AS prev
+      FROM (SELECT 1) AS one
+      LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true) AS n
+RETURNING seq, prev_hash, hash
+""").bindparams(bindparam("at", type_=UTCDateTime()), bindparam("genesis", GENESIS))
+
 
 def record(
     session: Session,
@@ -87,25 +103,33 @@ def record(
 
     The caller's pending changes are flushed first, so they are written before the entry and the
     log's lock (held until commit) is taken as late as possible. On PostgreSQL the lock and the
-    read of the last entry are separate statements on purpose: under READ COMMITTED each statement
-    reads the data committed when it starts, so the read must start after the lock is granted, or
-    two server processes could chain onto the same entry. The entry is written with Core
-    statements built once (no ORM unit of work); the returned object is not added to the session.
+    append are separate statements on purpose: under READ COMMITTED a statement sees the data
+    committed when it starts, so the read of the last entry must start after the lock is granted,
+    or two server processes could chain onto the same entry. Two round trips there; SQLite (whose
+    transactions take the write lock at BEGIN) reads the last entry and inserts with the hash
+    computed here. The returned object is not added to the session.
     """
     clean = _clean(detail)
     session.flush()
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"k": _PG_LOCK_KEY})
-    last = conn.execute(_LAST).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     label = actor.label if isinstance(actor, Actor) else str(actor)
     ip = actor.ip if isinstance(actor, Actor) else ""
     at = utcnow()
     subject_id = str(subject_id)
+    values = {"at": at, "actor": label, "action": action, "subject_type": subject_type,
+              "subject_id": subject_id, "detail": clean, "ip": ip}
+    if conn.dialect.name == "postgresql":
+        canonical = _canonical(0, at, label, action, subject_type, subject_id, clean, ip, "").decode()
+        head, splice, tail = canonical.partition(_SPLICE)
+        if not splice:  # cannot happen: values are JSON-escaped, so they never hold the bare splice
+            raise RuntimeError("audit: canonical form without the prev/seq splice")
+        conn.execute(_LOCK, {"k": _PG_LOCK_KEY})
+        seq, prev, digest = conn.execute(_APPEND_PG, {**values, "head": head, "tail": tail}).one()
+        return AuditEntry(seq=seq, prev_hash=prev, hash=digest, **values)
+    last = conn.execute(_LAST).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     digest = hashlib.sha256(_canonical(seq, at, label, action, subject_type, subject_id, clean, ip, prev)).hexdigest()
-    values = {"seq": seq, "at": at, "actor": label, "action": action, "subject_type": subject_type,
-              "subject_id": subject_id, "detail": clean, "ip": ip, "prev_hash": prev, "hash": digest}
+    values.update(seq=seq, prev_hash=prev, hash=digest)
     conn.execute(_INSERT, values)
     return AuditEntry(**values)
 
