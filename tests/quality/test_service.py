@@ -242,3 +242,25 @@ def test_kill_9_half_way_then_rerun_gives_the_same_result(session, people, db_ur
     strip = [{k: v for k, v in r.items() if k != "data"} for r in first.rows]
     assert strip == [{k: v for k, v in r.items() if k != "data"} for r in second.rows]
     assert first.counts["duplicate"] == service.WRITE_CHUNK + 11  # row 9 and every added line
+
+
+def test_a_big_file_loads_the_register_in_a_second_process(session, people, monkeypatch):
+    monkeypatch.setattr(service, "PARALLEL_MIN_BYTES", 1)
+    report = _run(session, _file(people))
+    assert [r["status"] for r in report.rows][:3] == ["verified", "mismatch", "linked"]
+    assert report.timings["register"] >= report.timings["standardise"]
+
+
+def test_names_are_compared_as_written_whoever_split_them(session, province):
+    # The register keeps "Nguyễn Khoa" as a family name; a sector writes the whole name in one column.
+    khoa = add_person(session, "Nguyễn Khoa", "Đăng", "Nam", date(1966, 3, 8), "male")
+    phuc = add_person(session, "Nguyễn", "Phúc", "Đạt", date(1987, 4, 11), "male")
+    session.commit()
+    report = _run(session, csv_file(HEADER, [
+        ["1", "Nguyễn Khoa Đăng Nam", "08/03/1966", "Nam", khoa.personal_id, ADDRESS],
+        ["2", "Nguyễn Phúc Đạt", "04/11/1987", "Nam", "", ADDRESS],  # day and month swapped, no ID
+    ]))
+    first, second = report.rows
+    assert (first["status"], first["differences"]) == ("verified", "")
+    assert (second["status"], second["personal_id"]) == ("linked", phuc.personal_id)
+    assert second["differences"] == "personal_id;date_of_birth"

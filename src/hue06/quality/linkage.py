@@ -42,16 +42,19 @@ ARROW_SCHEMA = pa.schema([
     ("dob_m", pa.int32()), ("dob_d", pa.int32()), ("gender", pa.string()), ("commune_2024", pa.string()),
     ("commune_now", pa.string()),
 ])
-REGISTER_EXTRA = pa.schema([("status", pa.string()), ("household_id", pa.int64())])
+REGISTER_EXTRA = pa.schema([("status", pa.string()), ("household_id", pa.int64()), ("reg_family", pa.string()),
+                            ("reg_middle", pa.string()), ("reg_given", pa.string())])
 
 TF_COLUMNS = ("family_key", "middle_key", "given_key")
 
 BLOCKING_RULES = (
-    "l.given_key = r.given_key and l.dob_y = r.dob_y",
-    "l.family_key = r.family_key and l.dob = r.dob",
-    "l.family_key = r.family_key and l.given_key = r.given_key and l.commune_now = r.commune_now",
-    "l.dob = r.dob and l.commune_now = r.commune_now",
-    "l.family_key = r.family_key and l.middle_key = r.middle_key and l.dob = r.dob",
+    # Each an equi-join (hashed, fast); a row is lost only when all are broken at once.
+    "l.family_key = r.family_key and l.given_key = r.given_key and l.dob_y = r.dob_y",  # day/month wrong
+    "l.family_key = r.family_key and l.dob = r.dob",  # given name wrong
+    "l.given_key = r.given_key and l.dob = r.dob",  # family name wrong
+    "l.dob = r.dob and l.commune_now = r.commune_now",  # both names wrong
+    "l.family_key = r.family_key and l.middle_key = r.middle_key and l.given_key = r.given_key "
+    "and l.commune_now = r.commune_now",  # the whole date wrong
 )
 
 
@@ -219,23 +222,25 @@ def prior_weight(register_size: int) -> float:
 
 def register_arrow(batch: list[dict[str, Any]]) -> pa.Table:
     """A batch from `registry.service.iter_register` as the linkage's columns (built column by
-    column: a million residents convert in a few seconds)."""
-    key = _fold_cache()
-    families = [r["family_name"] or None for r in batch]
-    middles = [r.get("middle_name") or None for r in batch]
-    givens = [r["given_name"] or None for r in batch]
+    column: a million residents convert in a few seconds). The names used for matching are split
+    from the full name exactly as the sector's are; the register's own parts are kept beside them
+    for listing differences."""
+    from hue06.quality.standardise import name_from_full
+
+    names = [name_from_full(r["full_name"] or " ".join(
+        p for p in (r["family_name"], r.get("middle_name"), r["given_name"]) if p)) for r in batch]
     dobs = [r["date_of_birth"] for r in batch]
     communes = [r["commune_code"] for r in batch]
     cols: dict[str, Any] = {
         "uid": [r["id"] for r in batch],
         "id_key": [r["personal_id"] for r in batch],
         "cmnd_key": [r.get("old_id") or None for r in batch],
-        "family": families,
-        "middle": middles,
-        "given": givens,
-        "family_key": [key(v) for v in families],
-        "middle_key": [key(v) for v in middles],
-        "given_key": [key(v) for v in givens],
+        "family": [n.family or None for n in names],
+        "middle": [n.middle or None for n in names],
+        "given": [n.given or None for n in names],
+        "family_key": [n.family_key or None for n in names],
+        "middle_key": [n.middle_key or None for n in names],
+        "given_key": [n.given_key or None for n in names],
         "name_plain": [False] * len(batch),
         "dob": [d.isoformat() if d else None for d in dobs],
         "dob_y": [d.year if d else None for d in dobs],
@@ -246,6 +251,9 @@ def register_arrow(batch: list[dict[str, Any]]) -> pa.Table:
         "commune_now": [r.get("current_commune_code") or c for r, c in zip(batch, communes, strict=True)],
         "status": [r.get("status", "alive") for r in batch],
         "household_id": [r.get("household_id") for r in batch],
+        "reg_family": [r["family_name"] for r in batch],
+        "reg_middle": [r.get("middle_name") or "" for r in batch],
+        "reg_given": [r["given_name"] for r in batch],
     }
     schema = pa.schema(list(ARROW_SCHEMA) + list(REGISTER_EXTRA))
     return pa.table(cols, schema=schema)
@@ -290,8 +298,10 @@ def input_arrow(columns: dict[str, list[Any]]) -> pa.Table:
         "commune_now": columns["commune_now"],
     }
     table = pa.table(data, schema=ARROW_SCHEMA)
-    invalid = pa.array([v is not None for v in columns["invalid"]], pa.bool_())
-    return table.append_column("invalid", invalid)
+    table = table.append_column("invalid", pa.array([v is not None for v in columns["invalid"]], pa.bool_()))
+    for part in ("part_family", "part_middle", "part_given"):
+        table = table.append_column(part, pa.array(columns[part], pa.string()))
+    return table
 
 
 # --------------------------------------------------------------------------- results
@@ -529,9 +539,10 @@ class DuckLinker(Linkage):
 
     dialect = "duckdb"
 
-    def __init__(self, *, threads: int = 2, memory_limit: str = "6GB", temp_dir: str | None = None) -> None:
+    def __init__(self, *, threads: int = 2, memory_limit: str = "6GB", temp_dir: str | None = None,
+                 database: str = ":memory:") -> None:
         super().__init__()
-        self.con = duckdb.connect(":memory:")
+        self.con = duckdb.connect(database)
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute("SET preserve_insertion_order = false")
@@ -564,6 +575,22 @@ class DuckLinker(Linkage):
 
     def close(self) -> None:
         self.con.close()
+
+
+def register_to_duckdb_file(url: str, path: str) -> int:
+    """In a separate process: read the register (through registry.service) into a DuckDB file, so the
+    parent can standardise the sector file at the same time on the other core. Returns its size."""
+    from hue06.core.db import make_engine, make_sessionmaker
+    from hue06.registry import service as registry
+
+    engine = make_engine(url, immediate=False)
+    linker = DuckLinker(database=path, threads=1, memory_limit="3GB")
+    try:
+        with make_sessionmaker(engine)() as session:
+            return linker.load_register(registry.iter_register(session))
+    finally:
+        linker.close()
+        engine.dispose()
 
 
 class SparkLinker(Linkage):

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +35,7 @@ from hue06.core.security import Actor
 from hue06.quality import mapping as mp
 from hue06.quality.fields import FIELDS, SECTORS
 from hue06.quality.importers import ImportedFile, no_data_rows, read_file
-from hue06.quality.linkage import DuckLinker, MatchOutcome, RowMatch, Thresholds
+from hue06.quality.linkage import DuckLinker, MatchOutcome, RowMatch, Thresholds, register_to_duckdb_file
 from hue06.quality.models import QualityRowResult, QualityRun, ReviewDecision, SavedMapping
 from hue06.quality.reports import IDENTIFIED, STATUSES, reason_text, summary
 from hue06.quality.standardise import StdTable, standardise
@@ -39,6 +44,7 @@ from hue06.registry import service as registry
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
 
 MAX_SKIPPED_KEPT = 500
+PARALLEL_MIN_BYTES = 8 * 2**20  # files from this size load the register in a second process
 WRITE_CHUNK = 20_000
 REVIEW_ROLES = ("province", "district", "commune", "admin")
 
@@ -106,6 +112,14 @@ class RunReport:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _url_of(session: Session) -> str | None:
+    """The database URL behind a session, for a second process to open (None for in-memory SQLite)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
 def _fingerprint(parts: list[Any]) -> str:
     return hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:32]
 
@@ -133,24 +147,41 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
             progress(stage, done, total)
 
     t0 = time.perf_counter()
-    table = standardise(imported, mapping, on_progress=lambda n: step("read", n))
-    timings["standardise"] = time.perf_counter() - t0
-    n_rows = len(table)
-    if n_rows == 0:
-        raise no_data_rows()
-
-    t0 = time.perf_counter()
-    linker = DuckLinker()
-    try:
-        done = 0
-
-        def on_batch(k: int) -> None:
-            nonlocal done
-            done += k
-            step("register", done, None)
-
-        linker.load_register(registry.iter_register(read), on_batch=on_batch)
+    url = _url_of(read) if len(prepared.data) >= PARALLEL_MIN_BYTES else None
+    if url is not None:
+        # A big file: the register loads in another process (the machine's other core) while this
+        # one standardises the file.
+        tmp = tempfile.mkdtemp(prefix="hue06-quality-")
+        path = os.path.join(tmp, "register.duckdb")
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            loading = pool.submit(register_to_duckdb_file, url, path)
+            table = standardise(imported, mapping, on_progress=lambda n: step("read", n))
+            timings["standardise"] = time.perf_counter() - t0
+            register_size = loading.result()
+        step("register", register_size, register_size)
         timings["register"] = time.perf_counter() - t0
+        linker = DuckLinker(database=path)
+        linker.register_size = register_size
+    else:
+        tmp = None
+        table = standardise(imported, mapping, on_progress=lambda n: step("read", n))
+        timings["standardise"] = time.perf_counter() - t0
+        linker = DuckLinker()
+    n_rows = len(table)
+    t0 = time.perf_counter()
+    try:
+        if n_rows == 0:
+            raise no_data_rows()
+        if tmp is None:
+            done = 0
+
+            def on_batch(k: int) -> None:
+                nonlocal done
+                done += k
+                step("register", done, None)
+
+            linker.load_register(registry.iter_register(read), on_batch=on_batch)
+            timings["register"] = time.perf_counter() - t0
         linker.load_rows(table.columns)
         t0 = time.perf_counter()
         step("match", 0, 3)
@@ -165,6 +196,8 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
         register_size = linker.register_size
     finally:
         linker.close()
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     counts = dict.fromkeys(STATUSES, 0)
     differences: dict[str, int] = {}
@@ -275,6 +308,7 @@ def _mapped(mapping: mp.ColumnMapping) -> dict[str, bool]:
         "personal_id": "personal_id" in cols,
         "old_id": "old_id" in cols,
         "name": bool(cols & {"full_name", "family_name", "given_name", "family_middle"}),
+        "parts": "full_name" not in cols and bool(cols & {"family_name", "given_name", "family_middle"}),
         "dob": bool(cols & {"date_of_birth", "birth_year", "dob_male", "dob_female"}),
         "gender": bool(cols & {"gender", "gender_male", "gender_female", "dob_male", "dob_female"}),
         "commune": bool(cols & {"commune", "address"}),
@@ -316,6 +350,13 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
     def on(flag: bool) -> str:
         return "TRUE" if flag else "FALSE"
 
+    def differs(part: str) -> str:
+        """A file with name columns is compared column by column with the register's own parts; a
+        full name, split the same way on both sides, part by part."""
+        if m["parts"]:
+            return f"lower(coalesce(i.part_{part}, '')) <> lower(coalesce(p.reg_{part}, ''))"
+        return f"lower(coalesce(i.{part}, '')) <> lower(coalesce(p.{part}, ''))"
+
     sql = f"""
     WITH base AS (
         SELECT r.*, i.invalid,
@@ -326,12 +367,9 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
                  CASE WHEN {on(m['personal_id'])} AND i.id_key IS DISTINCT FROM p.id_key THEN 'personal_id' END,
                  CASE WHEN {on(m['old_id'])} AND i.cmnd_key IS NOT NULL AND p.cmnd_key IS NOT NULL
                       AND i.cmnd_key <> p.cmnd_key THEN 'old_id' END,
-                 CASE WHEN {on(m['name'])} AND lower(coalesce(i.family, '')) <> lower(coalesce(p.family, ''))
-                      THEN 'family_name' END,
-                 CASE WHEN {on(m['name'])} AND lower(coalesce(i.middle, '')) <> lower(coalesce(p.middle, ''))
-                      THEN 'middle_name' END,
-                 CASE WHEN {on(m['name'])} AND lower(coalesce(i.given, '')) <> lower(coalesce(p.given, ''))
-                      THEN 'given_name' END,
+                 CASE WHEN {on(m['name'])} AND {differs('family')} THEN 'family_name' END,
+                 CASE WHEN {on(m['name'])} AND {differs('middle')} THEN 'middle_name' END,
+                 CASE WHEN {on(m['name'])} AND {differs('given')} THEN 'given_name' END,
                  CASE WHEN {on(m['dob'])} AND i.dob IS DISTINCT FROM p.dob THEN 'date_of_birth' END,
                  CASE WHEN {on(m['gender'])} AND i.gender IS DISTINCT FROM p.gender THEN 'gender' END,
                  CASE WHEN {on(m['commune'])} AND i.commune_now IS DISTINCT FROM p.commune_now THEN 'commune' END

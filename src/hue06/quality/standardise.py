@@ -52,6 +52,7 @@ STD_COLUMNS = (
     "uid", "line", "id_raw", "id_key", "cmnd_raw", "cmnd_key", "name_raw", "family", "middle", "given",
     "family_key", "middle_key", "given_key", "name_plain", "dob", "dob_y", "dob_m", "dob_d", "dob_raw",
     "gender", "gender_raw", "commune_raw", "commune_2024", "commune_now", "problems", "invalid",
+    "part_family", "part_middle", "part_given",
 )
 
 
@@ -428,17 +429,23 @@ class Standardiser:
         if full and _THREE_DIGITS_RE.search(full):
             problems.append("full_name:not_a_name")
             full = None
+        own = None
         if full:
             name = name_from_full(full)
             name_raw = full
         else:
             parts = [self._get(cells, f) for f in ("family_name", "middle_name", "given_name", "family_middle")]
             parts = ["" if p is None else str(p) for p in parts]
-            name = name_from_parts(parts[0], parts[1], parts[2], parts[3])
+            own = name_from_parts(parts[0], parts[1], parts[2], parts[3])
             name_raw = " ".join(p for p in (parts[3] or parts[0], parts[1] if not parts[3] else "", parts[2]) if p)
+            # Matching splits every name the same way (the file's columns and the register may
+            # disagree on "Nguyễn Phúc" as a family name or as family + middle name).
+            name = name_from_full(own.full) if own.given else own
         out.update(name_raw=name_raw, family=name.family, middle=name.middle, given=name.given,
                    family_key=name.family_key, middle_key=name.middle_key, given_key=name.given_key,
-                   name_plain=name.plain if name.given else None)
+                   name_plain=name.plain if name.given else None,
+                   part_family=own.family if own else None, part_middle=own.middle if own else None,
+                   part_given=own.given if own else None)
 
         # Date of birth (and gender from "Nam"/"Nữ" date columns).
         gender_from_column = None
