@@ -75,7 +75,10 @@ def build(ctx: DemoContext, seed: int = 6) -> list[str]:
 
     upgrade(ctx.settings.database_url)
     if _province_size(ctx) == 0:
-        build_province(ctx.settings.database_url, ctx.residents, seed)
+        from hue06.cliutil import progress
+
+        with progress() as bar:
+            build_province(ctx.settings.database_url, ctx.residents, seed, progress=bar)
     lines = ["Cán bộ / officials (mật khẩu / password: " + ctx.password + "):", *_ensure_officials(ctx)]
     for name in MODULES:
         try:
