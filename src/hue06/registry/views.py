@@ -8,7 +8,7 @@ A resident outside the official's jurisdiction gives the same 404 page as an unk
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,7 +18,7 @@ from hue06.core.errors import Forbidden, InvalidInput
 from hue06.core.security import Actor
 from hue06.registry import service
 from hue06.registry.schemas import CommuneAddressesOut
-from hue06.web.deps import csrf_protect, db
+from hue06.web.deps import csrf_protect, db, login_redirect, signed_in_official
 from hue06.web.templating import render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
@@ -29,16 +29,6 @@ TABLE_PAGE = 200
 
 # Which form field an error code belongs to, when the service did not say.
 _FIELD_OF_CODE = {"search.too_long": "q", "search.year": "year", "date": "dob", "admin_unit": "commune"}
-
-
-def _official(request: Request) -> Actor | None:
-    who = getattr(request.state, "actor", None)
-    return who if who is not None and who.kind == "official" else None
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _writer(who: Actor) -> bool:
@@ -73,9 +63,9 @@ def registry_home() -> Response:
 @router.get("/residents")
 def search_page(request: Request, q: str = "", dob: str = "", year: str = "", commune: str = "", page: int = 1,
                 session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     form = {"q": q, "dob": dob, "year": year, "commune": commune}
     result, errors = None, {}
     page = max(1, min(page, service.MAX_OFFSET // PAGE_SIZE))
@@ -101,9 +91,9 @@ def search_page(request: Request, q: str = "", dob: str = "", year: str = "", co
 
 @router.get("/residents/{personal_id}")
 def resident_page(request: Request, personal_id: str, done: str = "", session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     resident = service.get_resident(session, personal_id, who, purpose="xem hồ sơ")
     household = service.household_view(session, resident.household_id, who) if resident.household_id else None
     return _page(request, "registry/resident.html", {
@@ -116,9 +106,9 @@ def resident_page(request: Request, personal_id: str, done: str = "", session: S
 
 @router.get("/households/{household_id}")
 def household_page(request: Request, household_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     household = service.household_view(session, household_id, who)
     return _page(request, "registry/household.html", {"h": household, "can_write": _writer(who)})
 
@@ -147,9 +137,9 @@ def svg_points(data: CommuneAddressesOut, width: int = 640) -> dict[str, Any]:
 
 @router.get("/map")
 def map_page(request: Request, commune: str = "", page: int = 1, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     choices = service.communes_for(who)
     if not commune and choices:
         commune = choices[0].code
@@ -177,9 +167,9 @@ def _members_by_gender(household: Any, gender: str) -> list[Any]:
 
 @router.get("/households/{household_id}/birth")
 def birth_form(request: Request, household_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     household = service.household_view(session, household_id, who)
     return _page(request, "registry/birth.html", {
@@ -194,9 +184,9 @@ def birth_submit(
     relation_to_head: str = Form(""), mother_id: str = Form(""), father_id: str = Form(""), source: str = Form(""),
     session: Session = Depends(db),
 ) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     form = {"family_name": family_name, "middle_name": middle_name, "given_name": given_name, "gender": gender,
             "date_of_birth": date_of_birth, "place_of_birth": place_of_birth, "relation_to_head": relation_to_head,
@@ -216,9 +206,9 @@ def birth_submit(
 
 @router.get("/residents/{personal_id}/death")
 def death_form(request: Request, personal_id: str, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="khai tử")
     return _page(request, "registry/death.html", {"r": resident, "form": {}, "errors": {}})
@@ -227,9 +217,9 @@ def death_form(request: Request, personal_id: str, session: Session = Depends(db
 @router.post("/residents/{personal_id}/death", dependencies=[Depends(csrf_protect)])
 def death_submit(request: Request, personal_id: str, date_of_death: str = Form(""), source: str = Form(""),
                  session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     try:
         service.record_death(session, who, personal_id, date_of_death, source=source)
@@ -244,9 +234,9 @@ def death_submit(request: Request, personal_id: str, date_of_death: str = Form("
 
 @router.get("/residents/{personal_id}/move")
 def move_form(request: Request, personal_id: str, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="thay đổi cư trú")
     return _page(request, "registry/move.html", {
@@ -260,9 +250,9 @@ def move_submit(
     address_detail: str = Form(""), household_id: str = Form(""), date_from: str = Form(""), date_to: str = Form(""),
     source: str = Form(""), session: Session = Depends(db),
 ) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_writer(who)
     form = {"kind": kind, "to_commune_code": to_commune_code, "address_detail": address_detail,
             "household_id": household_id, "date_from": date_from, "date_to": date_to, "source": source}

@@ -7,8 +7,10 @@ succeeds), `official`/`actor` give who is asking, `csrf_protect` guards every fo
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from hue06.core.errors import Forbidden, Unauthenticated
@@ -67,3 +69,15 @@ async def csrf_protect(request: Request) -> None:
     if not sent or not expected or not constant_equals(sent, expected):
         raise Forbidden("csrf", "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
                         "The form has expired or is not valid. Please reload the page and try again.")
+
+
+def signed_in_official(request: Request) -> Actor | None:
+    """For pages: the signed-in official, or None (the page then sends the browser to sign in)."""
+    who = getattr(request.state, "actor", None)
+    return who if who is not None and who.kind == "official" else None
+
+
+def login_redirect(request: Request, login_path: str = "/login") -> RedirectResponse:
+    """Back to this very page after signing in."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{login_path}?next={quote(target)}", status_code=303)
