@@ -237,7 +237,7 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
     step("save", 0, n_rows)
     for start in range(0, n_rows, WRITE_CHUNK):
         chunk = rows[start : start + WRITE_CHUNK]
-        bulk_insert(write, QualityRowResult.__table__, [_db_row(run.id, r) for r in chunk])
+        _insert_rows(write, run.id, chunk)
         step("save", start + len(chunk), n_rows)
     run.finished_at = utcnow()
     timings["save"] = time.perf_counter() - t0
@@ -249,6 +249,26 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
     write.flush()
     return RunReport(run.id, sector, n_rows, counts, differences, problems, lines_vi, lines_en, rows, by_commune,
                      skipped, changes, timings)
+
+
+ROW_COLUMNS = ("run_id", "row", "line", "status", "personal_id", "match_probability", "differences", "flags",
+               "reason", "duplicate_of", "commune_code", "commune_now", "row_key", "fingerprint", "data")
+
+
+def _insert_rows(session: Session, run_id: int, chunk: list[dict[str, Any]]) -> None:
+    """Write row results inside the caller's transaction: COPY on PostgreSQL (core.db.bulk_insert),
+    a plain executemany of tuples on SQLite (a million rows in seconds, not minutes)."""
+    bind = session.connection()
+    if bind.dialect.name != "sqlite":
+        bulk_insert(session, QualityRowResult.__table__, [_db_row(run_id, r) for r in chunk])
+        return
+    sql = (f"INSERT INTO quality_row_results ({', '.join(ROW_COLUMNS)}) "  # noqa: S608 - fixed names
+           f"VALUES ({', '.join('?' * len(ROW_COLUMNS))})")
+    cursor = bind.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, [tuple(_db_row(run_id, r)[c] for c in ROW_COLUMNS) for r in chunk])
+    finally:
+        cursor.close()
 
 
 def _db_row(run_id: int, r: Mapping[str, Any]) -> dict[str, Any]:
@@ -384,8 +404,8 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
         SELECT *,
                CASE WHEN decided AND person IS NOT NULL THEN person END AS same_person_key,
                CASE WHEN NOT invalid AND (person IS NULL OR NOT decided) AND given_key IS NOT NULL
-                    THEN concat_ws('|', family_key, middle_key, given_key, coalesce(i_dob, CAST(i_dob_y AS VARCHAR)),
-                                   i_gender) END AS same_row_key
+                    AND i_dob IS NOT NULL
+                    THEN concat_ws('|', family_key, middle_key, given_key, i_dob, i_gender) END AS same_row_key
         FROM base
     )
     SELECT uid, stage, person, prob, decided, id_contradicts, extra_flag, invalid, pid, p_status, p_commune,
