@@ -68,3 +68,35 @@ def test_rehashed_forgery_still_breaks_the_next_link(session):
 def test_secrets_are_refused_in_details(session):
     with pytest.raises(ValueError, match="secrets"):
         audit.record(session, OFFICIAL, "login.failed", "official", "x", {"password": "hunter2"})
+
+
+def _append_many(url: str, n: int, tag: str) -> None:
+    """One writer process: appends, with every seventh transaction rolled back."""
+    from hue06.core.db import make_engine, make_sessionmaker
+
+    eng = make_engine(url)
+    factory = make_sessionmaker(eng)
+    for i in range(n):
+        with factory() as s:
+            audit.record(s, f"system:{tag}", "stress", "x", str(i), {"i": i})
+            if i % 7 == 0:
+                s.rollback()
+            else:
+                s.commit()
+    eng.dispose()
+
+
+def test_concurrent_writers_in_several_processes_keep_one_chain(session, db_url):
+    """Four server processes appending at once: no forked chain, no gap, no lost entry."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(db_url, 60, f"p{k}")) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=240)
+        assert p.exitcode == 0
+    count, broken = audit.verify(session)
+    assert broken is None
+    assert count == 4 * (60 - len(range(0, 60, 7)))
