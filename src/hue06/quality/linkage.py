@@ -90,6 +90,9 @@ def _null(sql: str) -> dict[str, Any]:
 
 
 JARO_WINKLER = {"duckdb": "jaro_winkler_similarity", "spark": "jaro_winkler"}
+# One slip of the keyboard (a letter wrong, missing, doubled or two swapped); Spark has no
+# Damerau-Levenshtein, so a swap costs it two edits there.
+EDIT_DISTANCE = {"duckdb": "damerau_levenshtein", "spark": "levenshtein"}
 
 
 def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
@@ -97,6 +100,11 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
     file's own ID-confirmed rows); u-probabilities are estimated from the register. The SQL is plain
     enough to run on DuckDB and Spark alike; only Jaro-Winkler's function name differs."""
     jw = JARO_WINKLER[dialect]
+    ed = EDIT_DISTANCE[dialect]
+
+    def typo(col: str, threshold: float) -> str:
+        return f"({jw}(l.{col}, r.{col}) >= {threshold} or {ed}(l.{col}, r.{col}) <= 1)"
+
     return [
         {
             "output_column_name": "family",
@@ -106,7 +114,7 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
                        "same (marks may be missing)", 0.95, tf_adjustment_column="family_key",
                        disable_tf_exact_match_detection=True),
                 _level("l.family_key = r.family_key", "same letters, other marks", 0.005),
-                _level(f"{jw}(l.family_key, r.family_key) >= 0.88", "typo", 0.015),
+                _level(typo("family_key", 0.88), "typo", 0.015),
                 _level("else", "different", 0.01),
             ],
         },
@@ -118,7 +126,7 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
                 _level("l.middle_key is null or r.middle_key is null", "one missing", 0.04),
                 _level("l.middle_key like concat('%', r.middle_key, '%') or r.middle_key like concat('%', l.middle_key, '%')",
                        "one inside the other", 0.04),
-                _level(f"{jw}(l.middle_key, r.middle_key) >= 0.88", "typo", 0.02),
+                _level(typo("middle_key", 0.88), "typo", 0.02),
                 _level("else", "different", 0.02),
             ],
         },
@@ -130,7 +138,7 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
                        "same (marks may be missing)", 0.94, tf_adjustment_column="given_key",
                        disable_tf_exact_match_detection=True),
                 _level("l.given_key = r.given_key", "same letters, other marks", 0.005),
-                _level(f"{jw}(l.given_key, r.given_key) >= 0.90", "typo", 0.035),
+                _level(typo("given_key", 0.90), "typo", 0.035),
                 _level("else", "different", 0.01),
             ],
         },
@@ -181,6 +189,7 @@ def settings(register_size: int, *, rules: Iterable[str] = BLOCKING_RULES, diale
     }
 
 
+MAX_ALTERNATIVES = 5  # candidates a review row keeps (the review screen shows them all)
 M_SAMPLE = 50_000  # ID-confirmed rows the m-probabilities are learnt from
 M_SMOOTHING = 300  # pseudo-rows of the prior: a small file keeps the priors, a large one its own rates
 
@@ -697,7 +706,7 @@ def _decide(uid: int, cands: list[tuple[int, float]], t: Thresholds, prev: RowMa
     if not cands:
         return RowMatch(uid, "none", None, 0.0, True, base.id_person, base.id_contradicts, None)
     probs = posterior([w for _, w in cands])
-    base.alternatives = [(c[0], pr) for c, pr in zip(cands[:3], probs[:3], strict=False)]
+    base.alternatives = [(c[0], pr) for c, pr in zip(cands[:MAX_ALTERNATIVES], probs, strict=False)]
     person, weight = cands[0]
     p = probs[0]
     if p >= t.link:
