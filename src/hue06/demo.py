@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 
 import typer
@@ -115,9 +116,13 @@ def demo(
     host: str = "127.0.0.1",
     port: int = 8000,
     serve: bool = typer.Option(True, help="Serve the app after building."),
+    build_first: bool = typer.Option(True, "--build/--no-build", help="Build (or top up) the demo first."),
 ) -> None:
     """Build the demo province, print the logins and serve the app."""
     settings = settings_for(db)
+    if not build_first:
+        asyncio.run(_serve_all(settings, host, port))
+        return
     engine = make_engine(settings.database_url)
     ctx = DemoContext(settings, make_sessionmaker(engine), console, residents, _demo_password())
     lines = build(ctx, seed)
@@ -128,4 +133,8 @@ def demo(
         out.print(line, markup=False, highlight=False)
     out.print(f"\nhue06: http://{host}:{port}/   ·   API: http://{host}:{port}/api/docs", markup=False)
     if serve:
-        asyncio.run(_serve_all(settings, host, port))
+        # A fresh process serves: building a province leaves memory the server would otherwise keep.
+        args = [sys.executable, "-m", "hue06", "demo", "--no-build", "--db", settings.database_url,
+                "--host", host, "--port", str(port)]
+        sys.stdout.flush()
+        os.execv(sys.executable, args)  # noqa: S606 - our own interpreter and module, no shell
