@@ -55,6 +55,10 @@ BLOCKING_RULES = (
     "l.dob = r.dob and l.commune_now = r.commune_now",  # both names wrong
     "l.family_key = r.family_key and l.middle_key = r.middle_key and l.given_key = r.given_key "
     "and l.commune_now = r.commune_now",  # the whole date wrong
+    "l.family_key = r.family_key and l.middle_key = r.middle_key and l.dob_y = r.dob_y "
+    "and l.commune_now = r.commune_now",  # given name and day/month wrong
+    "l.given_key = r.given_key and l.middle_key = r.middle_key and l.dob_y = r.dob_y "
+    "and l.commune_now = r.commune_now",  # family name and day/month wrong
 )
 
 

@@ -232,34 +232,44 @@ def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, to
                       summary_vi: Sequence[str], summary_en: Sequence[str], by_commune: Sequence[Mapping[str, Any]],
                       corrections: Iterable[Mapping[str, Any]], changes: Mapping[str, Any] | None,
                       skipped: Sequence[Sequence[Any]], problems: Mapping[str, int]) -> None:
-    """The XLSX report: summary with a chart, per-commune breakdown, corrections, changes, skipped lines."""
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Alignment, Font
+    """The XLSX report: summary with a chart, per-commune breakdown, corrections, changes, skipped lines.
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "Tổng hợp"
+    Written in openpyxl's streaming mode: the corrections of a million-row file are a few hundred
+    thousand lines, which the ordinary mode would hold in memory as cell objects."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
-    ws.append([f"KẾT QUẢ XÁC THỰC DỮ LIỆU NGÀNH {SECTORS.get(sector, (sector,))[0].upper()} VỚI CSDL DÂN CƯ"])
-    ws["A1"].font = Font(bold=True, size=13)
+
+    def strong(ws: Any, values: Sequence[Any], size: int | None = None) -> list[Any]:
+        cells = []
+        for v in values:
+            cell = WriteOnlyCell(ws, value=v)
+            cell.font = Font(bold=True, size=size) if size else bold
+            cells.append(cell)
+        return cells
+
+    ws = wb.create_sheet("Tổng hợp")
+    ws.column_dimensions["A"].width = 60
+    ws.column_dimensions["B"].width = 20
+    ws.append(strong(ws, [f"KẾT QUẢ XÁC THỰC DỮ LIỆU NGÀNH {SECTORS.get(sector, (sector,))[0].upper()} "
+                          "VỚI CSDL DÂN CƯ"], 13))
     ws.append([f"Tệp: {file_name}"])
     ws.append([])
-    for line in summary_vi:
-        ws.append([line])
-    ws.append([])
-    for line in summary_en:
-        ws.append([line])
-    ws.append([])
-    start = ws.max_row + 1
-    ws.append(["Kết quả / Result", "Số trường hợp / Rows", "Tỷ lệ / Share (%)"])
-    for c in ws[start]:
-        c.font = bold
+    row = 3
+    for line in [*summary_vi, "", *summary_en, ""]:
+        ws.append([line] if line else [])
+        row += 1
+    start = row + 1
+    ws.append(strong(ws, ["Kết quả / Result", "Số trường hợp / Rows", "Tỷ lệ / Share (%)"]))
     for status in STATUSES:
         n = counts.get(status, 0)
         ws.append([f"{STATUS_LABELS[status][0]} / {STATUS_LABELS[status][1]}", n,
                    round(100 * n / total, 2) if total else 0])
-    ws.append(["Tổng / Total", total, 100 if total else 0])
+    ws.append(strong(ws, ["Tổng / Total", total, 100 if total else 0]))
     chart = BarChart()
     chart.type = "bar"
     chart.title = "Kết quả xác thực / Results"
@@ -267,54 +277,46 @@ def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, to
     chart.set_categories(Reference(ws, min_col=1, min_row=start + 1, max_row=start + len(STATUSES)))
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, f"E{start}")
-    ws.column_dimensions["A"].width = 60
-    ws.column_dimensions["B"].width = 20
-    for row in ws.iter_rows(min_row=4, max_row=start - 2):
-        row[0].alignment = Alignment(wrap_text=False)
 
     wc = wb.create_sheet("Theo xã")
-    wc.append(["Xã/phường (hiện nay) / Commune (today)", "Tổng / Total", *[STATUS_LABELS[s][0] for s in STATUSES],
-               "Tỷ lệ xác thực (%)"])
-    for c in wc[1]:
-        c.font = bold
+    wc.column_dimensions["A"].width = 40
+    wc.append(strong(wc, ["Xã/phường (hiện nay) / Commune (today)", "Tổng / Total",
+                          *[STATUS_LABELS[s][0] for s in STATUSES], "Tỷ lệ xác thực (%)"]))
     for b in by_commune:
         ok = sum(b["counts"].get(s, 0) for s in IDENTIFIED)
         wc.append([b["name"], b["total"], *[b["counts"].get(s, 0) for s in STATUSES],
                    round(100 * ok / b["total"], 2) if b["total"] else 0])
-    wc.column_dimensions["A"].width = 40
 
     wx = wb.create_sheet("Cần sửa")
-    wx.append(correction_header("vi"))
-    for c in wx[1]:
-        c.font = bold
+    wx.append(strong(wx, correction_header("vi")))
     for n, c in enumerate(corrections):
-        if n >= 1_000_000:
+        if n >= 1_048_000:
             break
         wx.append(correction_line(c, "vi"))
 
     if changes:
         wg = wb.create_sheet("Thay đổi")
+        wg.column_dimensions["A"].width = 40
         wg.append(["So với lần chạy trước / Against the previous run", changes.get("previous_run_id")])
         for key, (vi, en) in (("new_rows", ("Dòng mới", "New rows")), ("gone_rows", ("Dòng không còn", "Rows gone")),
                               ("fixed", ("Đã được sửa (nay khớp)", "Fixed (now verified)")),
                               ("new_problems", ("Vấn đề mới", "New problems"))):
             wg.append([f"{vi} / {en}", changes.get(key, 0)])
         wg.append([])
-        wg.append(["Trước / Before", "Nay / Now", "Số dòng / Rows"])
+        wg.append(strong(wg, ["Trước / Before", "Nay / Now", "Số dòng / Rows"]))
         for t in changes.get("transitions", []):
             wg.append([t["from"], t["to"], t["n"]])
-        wg.column_dimensions["A"].width = 40
 
     wsk = wb.create_sheet("Dòng bỏ qua")
-    wsk.append(["Dòng trong tệp / Line", "Dòng dữ liệu / Row", "Lý do", "Reason"])
+    wsk.column_dimensions["C"].width = 60
+    wsk.column_dimensions["D"].width = 60
+    wsk.append(strong(wsk, ["Dòng trong tệp / Line", "Dòng dữ liệu / Row", "Lý do", "Reason"]))
     for item in skipped:
         wsk.append(list(item))
     wsk.append([])
-    wsk.append(["Vấn đề / Problem", "Số dòng / Rows"])
+    wsk.append(strong(wsk, ["Vấn đề / Problem", "Số dòng / Rows"]))
     for code, n in sorted(problems.items(), key=lambda kv: -kv[1]):
         wsk.append([problem_label(code, "vi"), n])
-    wsk.column_dimensions["C"].width = 60
-    wsk.column_dimensions["D"].width = 60
     wb.save(out)
 
 
