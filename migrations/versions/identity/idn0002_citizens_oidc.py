@@ -12,7 +12,6 @@ from alembic import op
 
 import hue06.core.db
 
-
 revision: str = 'idn0002'
 down_revision: str | Sequence[str] | None = 'idn0001'
 branch_labels: str | Sequence[str] | None = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import hue06.core.db
 
-
 revision: str = 'qua0001'
 down_revision: str | Sequence[str] | None = 'core0001'
 branch_labels: str | Sequence[str] | None = ('quality',)
