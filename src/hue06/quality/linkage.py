@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -346,7 +347,7 @@ class MatchOutcome:
 # --------------------------------------------------------------------------- the engine (DuckDB)
 
 
-class Linkage:
+class Linkage(ABC):
     """The register and the sector file side by side in one SQL engine; Splink runs on it.
 
     Subclasses say how to run SQL, create tables and reach Splink's database API: DuckDB on this
@@ -363,23 +364,28 @@ class Linkage:
 
     # what a backend provides -------------------------------------------------------------
 
+    @abstractmethod
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        raise TypeError(f"{type(self).__name__} does not run SQL")
+        """Run a query and return its rows as tuples."""
 
+    @abstractmethod
     def create(self, name: str, select_sql: str) -> None:
-        raise TypeError(f"{type(self).__name__} does not create tables")
+        """Make (or replace) a table from a SELECT."""
 
+    @abstractmethod
     def put(self, name: str, table: pa.Table) -> None:
-        raise TypeError(f"{type(self).__name__} does not load tables")
+        """Make (or replace) a table from an Arrow table."""
 
     def view(self, name: str, select_sql: str) -> None:
         self.create(name, select_sql)
 
+    @abstractmethod
     def db_api(self) -> Any:
-        raise TypeError(f"{type(self).__name__} has no Splink database API")
+        """Splink's database API object for this engine."""
 
+    @abstractmethod
     def close(self) -> None:
-        """Release the engine's resources (nothing by default)."""
+        """Release what the engine holds for this run."""
 
     # tables ------------------------------------------------------------------------------
 
@@ -636,6 +642,10 @@ class SparkLinker(Linkage):
         if self._api is None:
             self._api = SparkAPI(spark_session=self.spark, break_lineage_method="persist")
         return self._api
+
+    def close(self) -> None:
+        """The session is the caller's; only this run's cached tables are let go."""
+        self.spark.catalog.clearCache()
 
 
 def local_spark(checkpoint_dir: str, *, cores: int = 1, memory: str = "1g") -> Any:

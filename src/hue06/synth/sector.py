@@ -669,7 +669,7 @@ def register(app: typer.Typer) -> None:
 
         with progress_bar() as bar:
             task = bar.add_task("Đọc CSDL dân cư / reading the register", total=None)
-            with open_session(db) as session:
+            with open_session(db, read_only=True) as session:
                 people = load_people(registry.iter_register(session))
             bar.update(task, total=len(people), completed=len(people))
             gen = bar.add_task("Tạo dữ liệu ngành / generating", total=rows)
