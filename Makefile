@@ -9,7 +9,7 @@ ifdef FULL
 RESIDENTS := 1150000
 endif
 
-.PHONY: install demo test bench lint browser-deps db-check clean
+.PHONY: install demo test bench lint browser-deps java-deps db-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "hue06 needs Python 3.11 or newer"'
@@ -25,7 +25,7 @@ demo: install
 	$(BIN)/hue06 demo --residents $(RESIDENTS)
 
 ## Install what the tests need (Chromium for the browser tests) and run the whole suite.
-test: install browser-deps db-check
+test: install browser-deps java-deps db-check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
@@ -34,6 +34,12 @@ browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; fi
+
+## Java for the Spark path of the linkage test (PySpark in local mode).
+java-deps:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Java missing: sudo apt-get install openjdk-17-jre-headless (the Spark test will be skipped)"; fi; fi
 
 ## PostgreSQL for the suite: use the one configured, start the local cluster if it is down.
 db-check:

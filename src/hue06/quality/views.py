@@ -7,7 +7,6 @@ import io
 import json
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -19,23 +18,13 @@ from hue06.quality import jobs, reports, service
 from hue06.quality import mapping as mp
 from hue06.quality.fields import FIELDS, SECTORS
 from hue06.quality.importers import MAX_BYTES, read_file, too_big
-from hue06.web.deps import csrf_protect, db
+from hue06.web.deps import csrf_protect, db, login_redirect, signed_in_official
 from hue06.web.templating import render
 
 router = APIRouter(prefix="/quality", include_in_schema=False)
 
 NAV = [{"href": "/quality", "label": "Làm sạch dữ liệu"}]
 SAMPLE_ROWS = 3
-
-
-def _official(request: Request) -> Actor | None:
-    who = getattr(request.state, "actor", None)
-    return who if who is not None and who.kind == "official" else None
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _require_runner(who: Actor) -> None:
@@ -57,9 +46,9 @@ def _lang(request: Request) -> str:
 
 @router.get("")
 def home(request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     runs = service.list_runs(session, who)
     items = [{"run": r, "counts": json.loads(r.counts)} for r in runs]
     return _page(request, "quality/index.html", {"runs": items, "errors": {}, "form": {}})
@@ -68,9 +57,9 @@ def home(request: Request, session: Session = Depends(db)) -> Response:
 @router.post("/upload", dependencies=[Depends(csrf_protect)])
 async def upload(request: Request, sector: str = Form(""), file: UploadFile | None = File(None),
                  session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_runner(who)
     lang = _lang(request)
     errors: dict[str, str] = {}
@@ -131,9 +120,9 @@ def _mapping_context(request: Request, session: Session, token: str, meta: dict[
 
 @router.get("/uploads/{token}")
 def mapping_page(request: Request, token: str, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     data, meta = jobs.load_upload(request.app.state.settings, token, who)
     try:
         ctx = _mapping_context(request, session, token, meta, data)
@@ -146,9 +135,9 @@ def mapping_page(request: Request, token: str, session: Session = Depends(db)) -
 
 @router.post("/uploads/{token}/header", dependencies=[Depends(csrf_protect)])
 def set_header(request: Request, token: str, header_line: str = Form("")) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     jobs.load_upload(request.app.state.settings, token, who)
     line = int(header_line) if header_line.strip().isdigit() else None
     jobs.update_upload(request.app.state.settings, token, header_line=line)
@@ -157,9 +146,9 @@ def set_header(request: Request, token: str, header_line: str = Form("")) -> Res
 
 @router.post("/uploads/{token}/run", dependencies=[Depends(csrf_protect)])
 async def run(request: Request, token: str, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     _require_runner(who)
     settings = request.app.state.settings
     data, meta = jobs.load_upload(settings, token, who)
@@ -195,9 +184,9 @@ async def run(request: Request, token: str, session: Session = Depends(db)) -> R
 
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: str) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     job = jobs.get(job_id, who)
     if job.run_id is not None:
         return RedirectResponse(f"/quality/runs/{job.run_id}", status_code=303)
@@ -210,9 +199,9 @@ def job_page(request: Request, job_id: str) -> Response:
 
 @router.get("/runs/{run_id}")
 def run_page(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     lang = _lang(request)
     the_run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, the_run, who)
@@ -237,9 +226,9 @@ def run_page(request: Request, run_id: int, session: Session = Depends(db)) -> R
 
 @router.get("/runs/{run_id}/result.csv")
 def result_csv(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -250,9 +239,9 @@ def result_csv(request: Request, run_id: int, session: Session = Depends(db)) ->
 
 @router.get("/runs/{run_id}/corrections.csv")
 def corrections_csv(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -263,9 +252,9 @@ def corrections_csv(request: Request, run_id: int, session: Session = Depends(db
 
 @router.get("/runs/{run_id}/report.xlsx")
 def report_xlsx(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, the_run, who)
     whole = totals["whole_file"]
@@ -289,9 +278,9 @@ def report_xlsx(request: Request, run_id: int, session: Session = Depends(db)) -
 
 @router.get("/runs/{run_id}/review")
 def review_list(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     items = service.review_queue(session, the_run, who)
     rows = [{"row": r, "data": json.loads(r.data or "{}")} for r in items]
@@ -301,9 +290,9 @@ def review_list(request: Request, run_id: int, session: Session = Depends(db)) -
 
 @router.get("/runs/{run_id}/review/{row}")
 def review_page(request: Request, run_id: int, row: int, session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     item = service.review_item(session, the_run, row, who)
     others = []
@@ -321,9 +310,9 @@ def review_page(request: Request, run_id: int, row: int, session: Session = Depe
 @router.post("/runs/{run_id}/review/{row}", dependencies=[Depends(csrf_protect)])
 def review_decide(request: Request, run_id: int, row: int, decision: str = Form(""), candidate: str = Form(""),
                   session: Session = Depends(db)) -> Response:
-    who = _official(request)
+    who = signed_in_official(request)
     if who is None:
-        return _to_login(request)
+        return login_redirect(request)
     the_run = service.get_run(session, run_id, who)
     service.decide_review(session, the_run, row, decision, who, candidate=candidate or None)
     nxt = service.review_queue(session, the_run, who, limit=1)
