@@ -20,7 +20,7 @@ from hue06.services import eform, files, service, stats
 from hue06.services.models import Dossier, Procedure
 from hue06.services.payments import SimulatorGateway
 from hue06.services.signing import ProvinceSigner
-from hue06.web.deps import csrf_protect, db
+from hue06.web.deps import csrf_protect, db, login_redirect
 from hue06.web.templating import render
 
 
@@ -81,9 +81,7 @@ class _Redirect(Exception):
 
 
 def _login_redirect(request: Request, citizen: bool = True) -> RedirectResponse:
-    target = quote(request.url.path + (("?" + request.url.query) if request.url.query else ""))
-    base = "/account/login" if citizen else "/login"
-    return RedirectResponse(f"{base}?next={target}", status_code=303)
+    return login_redirect(request, "/account/login" if citizen else "/login")
 
 
 def _citizen(request: Request) -> Actor | None:
