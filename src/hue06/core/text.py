@@ -43,6 +43,12 @@ _VOWELS = frozenset("aăâeêioôơuưy")
 # Vowels whose shape (breve, circumflex, horn) makes them the tone carrier.
 _SHAPED_VOWELS = frozenset("ăâêôơư")
 _WORD_RE = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
+# The vowel clusters of Vietnamese syllables (toneless, after "qu"/"gi"): a word with any other
+# cluster ("aa", "eau") is not Vietnamese, and its marks are left where they were typed.
+_CLUSTERS = frozenset(
+    "ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ưu ươ yê "
+    "iêu yêu oai oay oao oeo uây uôi uya uyê uyu ươi ươu".split()
+)
 
 
 def _split_tone(ch: str) -> tuple[str, str]:
@@ -80,7 +86,7 @@ def _tone_position(bare_lower: str) -> int | None:
     if any(c in _VOWELS for c in bare_lower[j:]):
         return None
     cluster = range(i, j)
-    if len(cluster) > 3:
+    if len(cluster) > 1 and bare_lower[i:j] not in _CLUSTERS:
         return None
     shaped = [k for k in cluster if bare_lower[k] in _SHAPED_VOWELS]
     if shaped:
