@@ -22,7 +22,6 @@ Targets (issue 2): p99 ≤ 20 ms at 200 requests/s; search p95 ≤ 100 ms; demo 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import random
@@ -42,6 +41,7 @@ from sqlalchemy.engine import make_url
 from hue06.core.db import make_engine, make_sessionmaker, normalize_url, session_scope
 from hue06.core.migrate import upgrade
 from hue06.core.text import fold
+from loadgen import Request, open_loop
 
 PG_ADMIN = normalize_url(os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TARGETS = {"p99_ms": 20.0, "search_p95_ms": 100.0, "rss_mb": 500.0}
@@ -185,35 +185,18 @@ def search_queries(sample: list[dict], n: int, rng: random.Random, local_only: b
     return out
 
 
-async def open_loop(base: str, token: str, ids: list[str], rate: float, seconds: float) -> dict:
-    """Requests due at a constant rate; latency counted from when each was due."""
+def get_load(base: str, token: str, ids: list[str], rate: float, seconds: float) -> dict:
+    """GET a resident per request at a constant rate (bench/loadgen.py); latency from the due time."""
     total = int(rate * seconds)
-    latencies: list[float] = []
-    service: list[float] = []
-    statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=30) as client:
-
-        async def one(i: int, due: float) -> None:
-            sent = time.perf_counter()
-            r = await client.get(f"/api/v1/residents/{ids[i % len(ids)]}")
-            done = time.perf_counter()
-            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-            latencies.append((done - due) * 1000)
-            service.append((done - sent) * 1000)
-
-        tasks = []
-        start = time.perf_counter() + 0.05
-        for i in range(total):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return {"n": total, "elapsed": elapsed, "latencies": latencies, "service": service, "statuses": statuses}
+    reqs = [Request("GET", f"/api/v1/residents/{ids[i % len(ids)]}", {"Authorization": f"Bearer {token}"})
+            for i in range(total)]
+    outcomes, elapsed, conns = open_loop(base, reqs, rate)
+    statuses: dict[int | str, int] = {}
+    for o in outcomes:
+        key = o.response.status if o.response else o.error
+        statuses[key] = statuses.get(key, 0) + 1
+    return {"n": total, "elapsed": elapsed, "latencies": [o.latency_ms for o in outcomes],
+            "service": [o.service_ms for o in outcomes], "statuses": statuses, "connections": conns}
 
 
 def run_searches(base: str, token: str, queries: list[str]) -> list[float]:
@@ -278,11 +261,11 @@ def main(argv: list[str] | None = None) -> int:
             ids = [r["personal_id"] for r in sample]
             rng.shuffle(ids)
             # warm-up: connections, caches, first queries
-            asyncio.run(open_loop(base, province_token, ids, 50, 2))
+            get_load(base, province_token, ids, 50, 2)
             server_pids, backends = _family(server.pid), _backends(url)
             before = {p: _cpu_s([p]) for p in backends}
             cpu0, sched0 = _cpu_s(server_pids), _sched_s(server_pids)
-            res = asyncio.run(open_loop(base, province_token, ids, args.rate, args.seconds))
+            res = get_load(base, province_token, ids, args.rate, args.seconds)
             cpu1, sched1 = _cpu_s(server_pids), _sched_s(server_pids)
             backends = _backends(url)  # the pools grew during the run: new backends started at 0
             cpu_app = (cpu1 - cpu0) / res["n"] * 1000
@@ -293,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             ok_rate = res["n"] / res["elapsed"]
             bad = {k: v for k, v in res["statuses"].items() if k != 200}
             print(f"GET /api/v1/residents/{{id}}: {res['n']} requests in {res['elapsed']:.1f} s "
-                  f"({ok_rate:.0f}/s, asked {args.rate:.0f}/s); statuses {res['statuses']}")
+                  f"({ok_rate:.0f}/s, asked {args.rate:.0f}/s); statuses {res['statuses']}; {res['connections']} connections")
             print(f"  latency from due time   p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  max {max(lat):.1f} ms"
                   f"   target p99 ≤ {TARGETS['p99_ms']:.0f} ms {'OK' if p99 <= TARGETS['p99_ms'] else 'MISSED'}")
             svc = res["service"]
