@@ -1,4 +1,4 @@
-"""The `hue06` command as an operator uses it: init, user add, token create, and the token works."""
+"""The `hue06` command as an operator uses it: init, user add, token create and revoke, and the token works."""
 
 from __future__ import annotations
 
@@ -34,6 +34,13 @@ def test_init_user_and_token_on_a_fresh_database(tmp_path):
     with TestClient(app) as client:
         assert client.get("/api/v1/residents?q=x", headers={"Authorization": f"Bearer {token}"}).status_code == 200
         assert client.get("/api/v1/residents?q=x", headers={"Authorization": "Bearer h06_wrong"}).status_code == 401
+        r = hue06("token", "revoke", "canbo_xa", "--db", url)
+        assert r.returncode == 0 and "Revoked 1 token" in r.stdout + r.stderr, r.stderr
+        # the server remembers a token for a few seconds; a new process asks the database
+        from hue06.identity.service import forget_api_tokens
+
+        forget_api_tokens()
+        assert client.get("/api/v1/residents?q=x", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     app.state.engine.dispose()
 
 

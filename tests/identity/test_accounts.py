@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from datetime import date
 
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update as sa_update
 from tests.conftest import TEST_PASSWORD
 from tests.identity.factories import CITIZEN_PASSWORD, citizen_sign_in, form_csrf
 
+from hue06.core.db import utcnow
 from hue06.identity import service
+from hue06.identity.models import ApiToken
 from hue06.identity.sms import read_outbox
 from hue06.identity.testing import TEST_TOTP_SECRET, sign_in_official, totp_code
 
@@ -333,3 +337,27 @@ def test_level2_by_api_with_an_officials_token(client, make_official, make_citiz
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 422 and r.json()["error"] in ("cccd_qr.mismatch", "personal_id.dob_mismatch")
     assert client.post("/api/v1/identity/level2", json={"qr": qr}).status_code in (401, 403)
+
+
+def test_a_revoked_api_token_is_refused(client, make_official, session, monkeypatch):
+    """Tokens are remembered for a few seconds per server process; revoking forgets them here at
+    once, and another process (the CLI) is obeyed when the short cache window has passed."""
+    make_official("motcua", "commune", "19750")
+    keep, drop = service.create_api_token(session, "motcua", "giu"), service.create_api_token(session, "motcua", "bo")
+    session.commit()
+    for token in (keep, drop):
+        assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert service.revoke_api_tokens(session, "motcua", "bo") == 1
+    session.commit()
+    assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {drop}"}).status_code == 401
+    assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {keep}"}).status_code == 200
+    assert _audit(session)[-1].action == "api_token.revoked"
+
+    # revoked behind the server's back (another process): refused once the cache window has passed
+    monkeypatch.setattr(service, "API_TOKEN_CACHE_SECONDS", 0.2)
+    service.forget_api_tokens()
+    assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {keep}"}).status_code == 200
+    session.execute(sa_update(ApiToken).values(revoked_at=utcnow()))
+    session.commit()
+    time.sleep(0.25)
+    assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {keep}"}).status_code == 401

@@ -69,6 +69,11 @@ def is_sqlite(bind: Engine | Session) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+# Connections kept open per PostgreSQL engine (as many again may open for a burst). The web app runs
+# at most this many worker threads, so a request seldom waits for, or opens, a connection.
+POOL_SIZE = 20
+
+
 def make_engine(url: str, *, echo: bool = False, immediate: bool = True) -> Engine:
     """An engine for the URL. On SQLite, `immediate` makes every transaction take the write lock at
     BEGIN (what request handlers that append to the audit log need); readers that never write, such as
@@ -99,7 +104,7 @@ def make_engine(url: str, *, echo: bool = False, immediate: bool = True) -> Engi
 
         return engine
     # No pre-ping: it costs a round trip on every checkout; recycling bounds how stale a connection gets.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=1800)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -46,8 +46,7 @@ _WORD_RE = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
 # The vowel clusters of Vietnamese syllables (toneless, after "qu"/"gi"): a word with any other
 # cluster ("aa", "eau") is not Vietnamese, and its marks are left where they were typed.
 _CLUSTERS = frozenset(
-    "ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ưu ươ yê "
-    "iêu yêu oai oay oao oeo uây uôi uya uyê uyu ươi ươu".split()
+    ["ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "ôi", "ơi", "oo", "ua", "uâ", "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "yê", "iêu", "yêu", "oai", "oay", "oao", "oeo", "uây", "uôi", "uya", "uyê", "uyu", "ươi", "ươu"]
 )
 
 

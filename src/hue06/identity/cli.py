@@ -1,4 +1,4 @@
-"""`hue06 user ...`, `hue06 token create` and `hue06 oidc ...` (clients, signing keys)."""
+"""`hue06 user ...`, `hue06 token create|revoke` and `hue06 oidc ...` (clients, signing keys)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,15 @@ def token_create(username: str, name: str = typer.Option("cli", help="What the t
     with open_session(db) as session:
         token = service.create_api_token(session, username, name)
     print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(username: str, name: str | None = typer.Option(None, help="Only the tokens with this name"),
+                 db: str | None = DbOption) -> None:
+    """Revoke USERNAME's API tokens; running servers refuse them within 10 seconds."""
+    with open_session(db) as session:
+        count = service.revoke_api_tokens(session, username, name)
+    console.print(f"Đã thu hồi {count} token. / Revoked {count} token(s).")
 
 
 @client_app.command("add")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -23,9 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hue06 import __version__
 from hue06.core.config import Settings, load_settings
-from hue06.core.db import MODULES, make_engine, make_sessionmaker
+from hue06.core.db import MODULES, POOL_SIZE, make_engine, make_sessionmaker
 from hue06.core.errors import Hue06Error
-from hue06.core.security import new_token
+from hue06.core.security import Actor, new_token
 from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE
 from hue06.web.i18n import pick_lang
 from hue06.web.templating import render
@@ -99,7 +102,9 @@ class UnitOfWork:
             # In a worker thread, and the connection handed back before the route runs: a loop
             # blocked waiting for a pooled connection would stall every request.
             if app.state.load_actor is not _load_actor or _may_have_actor(request):
-                await run_in_threadpool(_load_actor_and_release, app, request, session)
+                state.actor = _recent_api_actor(app, request)
+                if state.actor is None:
+                    await run_in_threadpool(_load_actor_and_release, app, request, session)
             await self.app(scope, receive, send_wrapper)
         except Exception:
             if session.in_transaction():
@@ -146,6 +151,18 @@ def _may_have_actor(request: Request) -> bool:
     return auth.lower().startswith("bearer ") and request.url.path.startswith("/api/")
 
 
+def _recent_api_actor(app: FastAPI, request: Request) -> Actor | None:
+    """An API token's actor from the identity module's short cache: no thread hop, no query."""
+    if app.state.load_actor is not _load_actor:
+        return None
+    auth = request.headers.get("authorization", "")
+    if not (auth[:7].lower() == "bearer " and request.url.path.startswith("/api/")):
+        return None
+    from hue06.identity import service as identity
+
+    return identity.cached_api_actor(auth[7:].strip(), request.client.host if request.client else "")
+
+
 def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
     """Who is asking: a browser session cookie or an `Authorization: Bearer` API token."""
     from hue06.identity import service as identity
@@ -175,9 +192,22 @@ def _include_module_routers(app: FastAPI) -> None:
                 app.include_router(router)
 
 
+# Worker threads for sync routes, at most as many as the PostgreSQL pool holds (core.db.POOL_SIZE):
+# more threads than pooled connections make the pool open and close short-lived connections
+# under a burst, each costing a PostgreSQL backend, and two cores gain nothing from more threads.
+WORKER_THREADS = POOL_SIZE
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+    app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(title="hue06", version=__version__,
+    app = FastAPI(title="hue06", version=__version__, lifespan=_lifespan,
                   description="Đề án 06 platform: population register, e-ID, data quality, public services.",
                   docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.state.settings = settings
