@@ -202,6 +202,24 @@ def test_decode_bytes_finds_the_encoding(data, encoding):
     assert normalize_text(text) == SAMPLE
 
 
+@pytest.mark.parametrize("s", ["Văn GIỚI", "GIỚI", "SINH GIỚI VÀ Phú HỌ Vang", "Lý Điền GIỚI Phú Dương Huế",
+                               "Nữ GIỚI Lê Phú TÊN"])
+def test_decode_bytes_reads_upper_case_windows_1258_titles(s):
+    """These once came back as TCVN3 or VNI ("GĨìI", "Lyỡ éiờèn")."""
+    assert decode_bytes(_cp1258(s)) == (s, "cp1258")
+
+
+_WORDS_1258 = ("HỌ VÀ TÊN NGÀY SINH GIỚI TÍNH ĐỊA CHỈ Nữ Thừa Thiên Huế Phú Lộc Hương Thủy "
+               "Trần Thị Lê Văn Đặng Bùi Đỗ Hồ Ngô Dương Lý Quảng Điền")
+
+
+@given(st.lists(st.sampled_from(_WORDS_1258.split(" ")), min_size=1, max_size=8))
+def test_decode_bytes_reads_any_windows_1258_text(words):
+    s = " ".join(words)
+    text, _ = decode_bytes(_cp1258(s))
+    assert text == s
+
+
 def test_decode_bytes_refuses_binary():
     with pytest.raises(InvalidInput) as err:
         decode_bytes(b"\x00\x01\x02\xff\xfe\x00\x81\x8d")

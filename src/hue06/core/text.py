@@ -248,6 +248,39 @@ def _unknown_encoding() -> InvalidInput:
     )
 
 
+_SHAPE_MARKS = frozenset("\u0302\u0306\u031b")  # circumflex, breve, horn
+
+
+def _is_vietnamese_letter(ch: str) -> bool:
+    if ch.isascii() or ch in "đĐ":
+        return True
+    base, *marks = unicodedata.normalize("NFD", ch)
+    return base.isascii() and base.isalpha() and all(m in _TONE_MARKS or m in _SHAPE_MARKS for m in marks)
+
+
+def _cp1258_reading(data: bytes) -> str | None:
+    """The bytes as Windows-1258 text, if that reading is plainly Vietnamese; else None.
+
+    Windows-1258 keeps tones as combining marks after their vowel. Bytes that mean marks there are
+    letters in TCVN3 and VNI, so such text (upper-case titles above all: "GIỚI", "VÀ") can pass for
+    either. The reading is taken when it has a tone mark, every mark joins the letter before it,
+    and every letter of the result belongs to the Vietnamese alphabet (VNI's "ò" for ị would give
+    "ḥ" after an "h": not Vietnamese).
+    """
+    try:
+        raw = data.decode("cp1258")
+    except UnicodeDecodeError:
+        return None
+    if not any(ch in _TONE_MARKS for ch in raw):
+        return None
+    text = nfc(raw)
+    if any(unicodedata.combining(ch) for ch in text):
+        return None
+    if not all(_is_vietnamese_letter(ch) for ch in text if ch.isalpha()):
+        return None
+    return text
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a file's bytes; return (text in Unicode NFC, name of the encoding found).
 
@@ -284,6 +317,10 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     if _has_control(latin.translate(dict.fromkeys(range(128, 160)))):
         raise _unknown_encoding()
     legacy = detect_legacy_encoding(latin)
+    if legacy in ("tcvn3", "vni"):
+        cp1258 = _cp1258_reading(data)
+        if cp1258 is not None:  # Windows-1258 upper-case text can pass for TCVN3 or VNI
+            return cp1258, "cp1258"
     if legacy == "tcvn3":
         return tcvn3_to_unicode(latin), "tcvn3"
     if legacy == "vni":

@@ -512,24 +512,6 @@ def _sub_meanings(cells: Sequence[Cell], above: Sequence[Cell]) -> dict[int, str
 # --------------------------------------------------------------------------- decoding CSV
 
 
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
-
-
-def _cp1258_plausible(data: bytes) -> bool:
-    """Windows-1258 text typed with its keyboard writes every tone as a combining mark after its
-    vowel; upper-case titles in it can pass for TCVN3. Read as cp1258, such text has several
-    tone marks and every one of them composes with the letter before it."""
-    try:
-        raw = data.decode("cp1258")
-    except UnicodeDecodeError:
-        return False
-    marks = sum(1 for ch in raw if ch in _TONE_MARKS)
-    if marks < 3:
-        return False
-    composed = nfc(raw)
-    return not any(ch in _TONE_MARKS or "\u0300" <= ch <= "\u036f" for ch in composed)
-
-
 def _decode_tolerant(data: bytes) -> tuple[str, str, set[int]]:
     """Decode the whole file; if a few lines are in another encoding or hold control bytes,
     keep the rest and return those line numbers so their rows can be reported, not guessed."""
@@ -538,8 +520,6 @@ def _decode_tolerant(data: bytes) -> tuple[str, str, set[int]]:
     except InvalidInput:
         pass
     else:
-        if encoding in ("tcvn3", "vni") and _cp1258_plausible(data):
-            return nfc(data.decode("cp1258")), "cp1258", set()
         return text, encoding, set()
     lines = data.split(b"\n")
     good: list[str] = []
