@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             failed |= p99 > TARGETS["p99_ms"] or bool(bad)
 
             for who, token, local in (("province officer", province_token, False),
-                                      ("commune officer", commune_token, True)):
+                                      ("commune officer", commune_token, True)) if args.searches else ():
                 queries = search_queries(sample, args.searches, rng, local_only=local)
                 run_searches(base, token, queries[:20])  # warm-up
                 times = run_searches(base, token, queries)
