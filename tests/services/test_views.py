@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -41,6 +42,21 @@ def test_starting_needs_a_signed_in_citizen(web, catalogue):
     web.get("/services")
     r = web.post(f"/services/procedures/{LLTP}/start", data={"csrf_token": csrf(web)}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/account/login")
+
+
+@pytest.mark.parametrize(("path", "login"), [
+    ("/services/my", "/account/login"), ("/services/wallet", "/account/login"),
+    ("/services/dossiers/1/check", "/account/login"), ("/services/inbox?status=open", "/login"),
+])
+def test_pages_send_a_signed_out_browser_to_the_right_sign_in_and_back(web, catalogue, path, login):
+    r = web.get(path, follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"{login}?next={quote(path)}"
+
+
+def test_a_citizen_is_sent_to_the_officials_sign_in_for_the_inbox(browser_citizen):
+    r = browser_citizen.get("/services/inbox", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
 def test_citizen_journey_lltp_both_forms_through_the_pages(browser_citizen, citizen, session):

@@ -20,7 +20,7 @@ from hue06.services import eform, files, service, stats
 from hue06.services.models import Dossier, Procedure
 from hue06.services.payments import SimulatorGateway
 from hue06.services.signing import ProvinceSigner
-from hue06.web.deps import csrf_protect, db, login_redirect
+from hue06.web.deps import SignInRequired, csrf_protect, db
 from hue06.web.templating import render
 
 
@@ -80,10 +80,6 @@ class _Redirect(Exception):
         self.url = url
 
 
-def _login_redirect(request: Request, citizen: bool = True) -> RedirectResponse:
-    return login_redirect(request, "/account/login" if citizen else "/login")
-
-
 def _citizen(request: Request) -> Actor | None:
     who = _actor(request)
     return who if who is not None and who.kind == "citizen" else None
@@ -98,6 +94,30 @@ def _person(request: Request) -> Actor | None:
     """A citizen, or an official working at the one-stop desk."""
     who = _actor(request)
     return who if who is not None and who.kind in ("citizen", "official") else None
+
+
+async def citizen_page(request: Request) -> Actor:
+    """Page dependency: the signed-in citizen, or off to the citizens' sign-in and back."""
+    who = _citizen(request)
+    if who is None:
+        raise SignInRequired("/account/login")
+    return who
+
+
+async def person_page(request: Request) -> Actor:
+    """Page dependency: a citizen, or an official at the one-stop desk; else the citizens' sign-in."""
+    who = _person(request)
+    if who is None:
+        raise SignInRequired("/account/login")
+    return who
+
+
+async def official_page(request: Request) -> Actor:
+    """Page dependency: the signed-in official, or off to the officials' sign-in and back."""
+    who = _official(request)
+    if who is None:
+        raise SignInRequired("/login")
+    return who
 
 
 def signer_for(request: Request) -> ProvinceSigner:
@@ -250,10 +270,7 @@ def signing_key(request: Request) -> Response:
 @router.get("/services/dossiers/{dossier_id}/details")
 @_handle
 @commits
-def details(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def details(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -265,10 +282,7 @@ def details(dossier_id: int, request: Request, session: Session = Depends(db)) -
 @_handle
 @commits
 def question_page(dossier_id: int, page_id: str, request: Request, change: int = 0,
-                  session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+                  who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -285,10 +299,7 @@ def question_page(dossier_id: int, page_id: str, request: Request, change: int =
 @_handle
 @commits
 def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = Depends(form_data),
-                  session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+                  who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -315,10 +326,7 @@ def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = De
 @router.get("/services/dossiers/{dossier_id}/components")
 @_handle
 @commits
-def components_page(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def components_page(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _components(request, session, who, d, {})
 
@@ -345,10 +353,7 @@ def _read_upload(upload: UploadFile) -> bytes:
 @_handle
 @commits
 def components_upload(dossier_id: int, request: Request, component: str = Form(""),
-                            upload: UploadFile | None = File(None), session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+                            upload: UploadFile | None = File(None), who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     supplement = d.status == "supplement_requested"
     if not supplement:
@@ -375,10 +380,7 @@ def components_upload(dossier_id: int, request: Request, component: str = Form("
 @_handle
 @commits
 def components_wallet(dossier_id: int, request: Request, component: str = Form(""), document: str = Form(""),
-                      session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+                      who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     supplement = d.status == "supplement_requested"
     if not supplement:
@@ -396,10 +398,7 @@ def components_wallet(dossier_id: int, request: Request, component: str = Form("
 @router.post("/services/dossiers/{dossier_id}/files/{file_id}/remove", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def file_remove(dossier_id: int, file_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     _editable_dossier(session, who, dossier_id)
     service.remove_file(session, who, dossier_id, file_id)
     return RedirectResponse(f"/services/dossiers/{dossier_id}/components", status_code=303)
@@ -408,10 +407,7 @@ def file_remove(dossier_id: int, file_id: int, request: Request, session: Sessio
 @router.get("/services/dossiers/{dossier_id}/check")
 @_handle
 @commits
-def check_page(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def check_page(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _check(request, session, who, d, [])
 
@@ -436,10 +432,7 @@ def _check(request: Request, session: Session, who: Actor, d: Dossier, extra_err
 @router.post("/services/dossiers/{dossier_id}/submit", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def submit(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     if service.problems(session, d):
         return _check(request, session, who, d, [], status_code=400)
@@ -460,21 +453,15 @@ def submit(dossier_id: int, request: Request, session: Session = Depends(db)) ->
 
 @router.get("/services/payments/simulator/{ref}")
 @commits
-def simulator_page(ref: str, request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def simulator_page(ref: str, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     pay, d = service.get_payment(session, who, ref)
     return _page(request, "services/simulator.html", {"pay": pay, "d": d, "proc": _proc_of(session, d)})
 
 
 @router.post("/services/payments/simulator/{ref}", dependencies=[Depends(csrf_protect)])
 @commits
-def simulator_post(ref: str, request: Request, action: str = Form("pay"), session: Session = Depends(db)) -> Response:
+def simulator_post(ref: str, request: Request, action: str = Form("pay"), who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     """The simulated bank: it posts the signed callback exactly as a real gateway would, then returns."""
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
     pay, d = service.get_payment(session, who, ref)
     gw = gateway_for(request)
     if pay.state == "pending":
@@ -490,10 +477,7 @@ def simulator_post(ref: str, request: Request, action: str = Form("pay"), sessio
 
 @router.get("/services/dossiers/{dossier_id}/receipt")
 @commits
-def receipt(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def receipt(dossier_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     return _page(request, "services/receipt.html", {"d": d, "proc": proc, "payments": service.payments_of(session, d)})
@@ -501,10 +485,7 @@ def receipt(dossier_id: int, request: Request, session: Session = Depends(db)) -
 
 @router.get("/services/dossiers/{dossier_id}")
 @commits
-def dossier_status(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def dossier_status(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     if who.kind == "official":
         return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
     d = service.get_dossier(session, who, dossier_id)
@@ -527,10 +508,7 @@ def _status_page(request: Request, session: Session, who: Actor, d: Dossier, err
 
 @router.post("/services/dossiers/{dossier_id}/supplement", dependencies=[Depends(csrf_protect)])
 @commits
-def supplement(dossier_id: int, request: Request, note: str = Form(""), session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     try:
         service.answer_supplement(session, who, dossier_id, note)
     except InvalidInput as exc:
@@ -542,20 +520,14 @@ def supplement(dossier_id: int, request: Request, note: str = Form(""), session:
 
 @router.get("/services/my")
 @commits
-def my_dossiers(request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def my_dossiers(request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     rows = service.my_dossiers(session, who)
     return _page(request, "services/my.html", {"rows": rows})
 
 
 @router.get("/services/dossiers/{dossier_id}/files/{file_id}")
 @commits
-def dossier_file(dossier_id: int, file_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _person(request)
-    if who is None:
-        return _login_redirect(request)
+def dossier_file(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
     f, data = service.get_dossier_file(session, who, dossier_id, file_id)
     return _file_response(data, f.content_type, f.filename)
 
@@ -573,10 +545,7 @@ def _file_response(data: bytes, content_type: str, filename: str) -> Response:
 
 @router.get("/services/wallet")
 @commits
-def wallet(request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def wallet(request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     return _wallet_page(request, session, who, {})
 
 
@@ -593,10 +562,7 @@ def _wallet_page(request: Request, session: Session, who: Actor, errors: dict[st
 @router.post("/services/wallet", dependencies=[Depends(csrf_protect)])
 @commits
 def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | None = File(None),
-                     session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+                     who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     try:
         if upload is None or not upload.filename:
             raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
@@ -610,21 +576,15 @@ def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | Non
 
 @router.get("/services/wallet/{doc_id}/file")
 @commits
-def wallet_file(doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
+def wallet_file(doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     doc = service.get_wallet_document(session, who, doc_id)
     return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
 
 
 @router.get("/services/wallet/{doc_id}/signature")
 @commits
-def wallet_signature(doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
+def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     """The detached signature, for anyone who wants to check it with the public key themselves."""
-    who = _citizen(request)
-    if who is None:
-        return _login_redirect(request)
     doc = service.get_wallet_document(session, who, doc_id)
     if not doc.signature:
         raise not_found("chữ ký", "signature")
@@ -637,10 +597,7 @@ def wallet_signature(doc_id: int, request: Request, session: Session = Depends(d
 
 @router.get("/services/inbox")
 @commits
-def inbox(request: Request, status: str = "open", page: int = 1, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def inbox(request: Request, status: str = "open", page: int = 1, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     box = service.inbox(session, who, status=status, page=page)
     today = service.local_now().date()
     return _page(request, "services/inbox.html", {"box": box, "today": today,
@@ -649,10 +606,7 @@ def inbox(request: Request, status: str = "open", page: int = 1, session: Sessio
 
 @router.get("/services/officer/dossiers/{dossier_id}")
 @commits
-def officer_dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def officer_dossier(dossier_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     if d.status in service.EDITABLE_STATUSES:
         return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
@@ -676,10 +630,7 @@ _ACTIONS = ("receive", "supplement", "approve", "refuse", "issue", "return")
 @router.post("/services/officer/dossiers/{dossier_id}/{action}", dependencies=[Depends(csrf_protect)])
 @commits
 def officer_action(dossier_id: int, action: str, request: Request, version: str = Form(""), note: str = Form(""),
-                   session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+                   who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     if action not in _ACTIONS:
         raise not_found("thao tác", "action")
     v = int(version) if version.isdigit() else None
@@ -713,10 +664,7 @@ def run_action(request: Request, session: Session, who: Actor, dossier_id: int, 
 
 @router.get("/services/officer/dossiers/{dossier_id}/snapshots/{snap_id}")
 @commits
-def officer_snapshot(dossier_id: int, snap_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def officer_snapshot(dossier_id: int, snap_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     snap = next((s for s in service.snapshots(session, d) if s.id == snap_id), None)
     if snap is None:
@@ -729,10 +677,7 @@ def officer_snapshot(dossier_id: int, snap_id: int, request: Request, session: S
 
 @router.get("/services/officer/dossiers/{dossier_id}/results/{doc_id}")
 @commits
-def officer_result(dossier_id: int, doc_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def officer_result(dossier_id: int, doc_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     doc = next((x for x in service.results_of(session, d, released_only=False) if x.id == doc_id), None)
     if doc is None:
@@ -745,10 +690,7 @@ def officer_result(dossier_id: int, doc_id: int, request: Request, session: Sess
 
 @router.get("/services/desk")
 @commits
-def desk(request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def desk(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     return _desk_page(request, session, who, {}, "", "")
 
 
@@ -763,10 +705,7 @@ def _desk_page(request: Request, session: Session, who: Actor, errors: dict[str,
 @router.post("/services/desk", dependencies=[Depends(csrf_protect)])
 @commits
 def desk_start(request: Request, qr: str = Form(""), procedure: str = Form(""),
-               session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+               who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     lang = _lang(request)
     errors: dict[str, str] = {}
     if not qr.strip():
@@ -802,10 +741,7 @@ def _period(date_from: str, date_to: str) -> tuple[date, date]:
 
 @router.get("/services/stats")
 @commits
-def stats_page(request: Request, date_from: str = "", date_to: str = "", session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def stats_page(request: Request, date_from: str = "", date_to: str = "", who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d_from, d_to = _period(request.query_params.get("from", date_from), request.query_params.get("to", date_to))
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     return _page(request, "services/stats.html", {"s": result, "labels": stats.INDICATOR_LABELS})
@@ -813,10 +749,7 @@ def stats_page(request: Request, date_from: str = "", date_to: str = "", session
 
 @router.get("/services/stats.xlsx")
 @commits
-def stats_xlsx(request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def stats_xlsx(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d_from, d_to = _period(request.query_params.get("from", ""), request.query_params.get("to", ""))
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     name = f"dich-vu-cong-{d_from:%Y%m%d}-{d_to:%Y%m%d}.xlsx"
@@ -829,10 +762,7 @@ def stats_xlsx(request: Request, session: Session = Depends(db)) -> Response:
 
 @router.get("/services/admin/procedures")
 @commits
-def admin_list(request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def admin_list(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     _require_admin(who)
     return _page(request, "services/admin_list.html", {"procedures": service.list_procedures(session, include_inactive=True)})
 
@@ -847,10 +777,7 @@ def _require_admin(who: Actor) -> None:
 
 @router.get("/services/admin/procedures/{code}")
 @commits
-def admin_edit(code: str, request: Request, session: Session = Depends(db)) -> Response:
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
+def admin_edit(code: str, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     _require_admin(who)
     proc = service.get_procedure(session, code)
     return _admin_page(request, proc, {}, {})
@@ -875,12 +802,10 @@ def _admin_page(request: Request, proc: Procedure, values: dict[str, Any], error
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
 @commits
-def admin_save(code: str, request: Request, raw: Any = Depends(form_data), session: Session = Depends(db)) -> Response:
+def admin_save(code: str, request: Request, raw: Any = Depends(form_data), who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     import json
 
-    who = _official(request)
-    if who is None:
-        return _login_redirect(request, citizen=False)
     _require_admin(who)
     posted = {k: str(raw.get(k, "")) for k in ("name", "name_en", "agency_code", "assurance_level", "time_limit",
                                                 "time_unit", "fee", "fee_note", "result_name", "components",

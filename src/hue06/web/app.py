@@ -29,7 +29,7 @@ from hue06.core.config import Settings, load_settings
 from hue06.core.db import MODULES, POOL_SIZE, make_engine, make_sessionmaker
 from hue06.core.errors import Hue06Error
 from hue06.core.security import Actor, new_token
-from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE
+from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE, SignInRequired, login_redirect
 from hue06.web.i18n import pick_lang
 from hue06.web.templating import render
 
@@ -225,6 +225,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if _wants_html(request):
             return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return login_redirect(request, exc.login_path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

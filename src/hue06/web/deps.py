@@ -71,6 +71,15 @@ async def csrf_protect(request: Request) -> None:
                         "The form has expired or is not valid. Please reload the page and try again.")
 
 
+class SignInRequired(Exception):
+    """Raised by a page dependency when nobody of the right kind is signed in. The app answers
+    with a redirect to `login_path` that brings the browser back to the page afterwards."""
+
+    def __init__(self, login_path: str = "/login") -> None:
+        super().__init__(login_path)
+        self.login_path = login_path
+
+
 def signed_in_official(request: Request) -> Actor | None:
     """For pages: the signed-in official, or None (the page then sends the browser to sign in)."""
     who = getattr(request.state, "actor", None)
