@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from tests.a11y import assert_accessible
 from tests.identity.factories import CITIZEN_PASSWORD, make_app, make_citizen, make_resident
 
 from hue06.identity.testing import totp_code
@@ -61,6 +62,7 @@ def test_level2_citizen_signs_into_the_second_app_without_a_second_password(sqli
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/account")
     assert "Mức 2" in page.inner_text("#level")
+    assert_accessible(page, "account")
 
     # 2. open the second app and sign in there: no password is asked, only the consent naming the app
     page.goto(demo_portal)
@@ -69,6 +71,7 @@ def test_level2_citizen_signs_into_the_second_app_without_a_second_password(sqli
     assert page.locator("input[type=password]").count() == 0
     assert "Cổng dịch vụ công tỉnh (demo)" in page.inner_text("h1")
     assert "Họ tên, giới tính, ngày sinh" in page.inner_text("#consent-scopes")
+    assert_accessible(page, "consent")
     page.click("button[value=allow]")
     page.wait_for_url(f"{demo_portal}/")
     assert page.inner_text("#who") == "Nguyễn Phước Bảo Châu"

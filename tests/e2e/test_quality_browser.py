@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from tests.a11y import assert_accessible
 from tests.conftest import TEST_PASSWORD
 from tests.quality.conftest import add_person, csv_file, province
 
@@ -43,18 +44,21 @@ def test_upload_map_verify_and_decide_a_review_row(sqlite_only, live_server, pag
     page.wait_for_url("**/quality/uploads/*")
     assert page.locator("#col-2").input_value() == "birth_year"  # recognised from "Năm sinh"
     assert page.locator("#col-1").input_value() == ""  # not recognised: mapped by hand below
+    assert_accessible(page, "column mapping")
     page.select_option("#col-1", "full_name")
     page.get_by_role("button", name="Bắt đầu xác thực").click()
 
     page.wait_for_url("**/quality/runs/*", timeout=120_000)
     assert "Đã xác thực 1/2 trường hợp (50,00%)" in page.locator("main").inner_text()
     page.wait_for_function("document.querySelector('#chart-status .main-svg') !== null")  # Plotly, served locally
+    assert_accessible(page, "run summary")
 
     page.get_by_role("link", name="Xác minh 1 dòng").click()
     page.wait_for_url("**/review")
     page.get_by_role("link", name="Xem").click()
     page.wait_for_url("**/review/2")
     assert "Trong CSDL dân cư" in page.content()
+    assert_accessible(page, "review item")
     alternatives = page.locator("table").nth(1)
     assert "Nguyễn Văn Bảo" in alternatives.inner_text()
     page.locator("form").filter(has=page.locator(f"input[value='{bao.personal_id}']")).get_by_role(

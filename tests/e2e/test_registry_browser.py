@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from tests.a11y import assert_accessible
 from tests.conftest import TEST_PASSWORD
 from tests.registry.conftest import Register
 
@@ -38,9 +39,11 @@ def test_commune_officer_finds_a_resident_and_is_refused_another_commune(live_se
     page.get_by_role("button", name="Tìm").click()
     results = page.locator("table.stack tbody tr")
     assert results.count() == 1  # the Kim Long namesake is outside this officer's commune
+    assert_accessible(page, "search results")
     page.get_by_role("link", name="Trần Thị Thúy").click()
     page.wait_for_url("**/registry/residents/0*")
     assert page.locator("h1").inner_text().startswith("Trần Thị Thúy")
+    assert_accessible(page, "resident")
 
     page.get_by_role("link", name=home.code).first.click()
     page.wait_for_url(f"**/registry/households/{home.id}")
@@ -48,10 +51,12 @@ def test_commune_officer_finds_a_resident_and_is_refused_another_commune(live_se
     assert members.count() == 3
     assert "Nguyễn Văn Thành" in members.nth(0).inner_text() and "Chủ hộ" in members.nth(0).inner_text()
     assert "Nguyễn Thị Thùy Dương" in page.content()
+    assert_accessible(page, "household")
 
     response = page.goto(f"{live_server}/registry/residents/{stranger.personal_id}")
     assert response is not None and response.status == 404
     assert "Không tìm thấy cư dân" in page.locator("main").inner_text()
+    assert_accessible(page, "refused")
     assert stranger.personal_id not in page.content()
     session.rollback()
     refusals = session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "resident.read_refused",

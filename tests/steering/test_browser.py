@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hue06.steering import service
+from tests.a11y import assert_accessible
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -26,9 +27,11 @@ def test_officer_updates_a_task_and_the_dashboard_changes(live_server, page, ses
     assert page.inner_text('[data-figure="completed"]') == "22"
     assert page.inner_text('[data-figure="overdue"]') == "29"
     page.wait_for_selector("#chart-status .main-svg")  # Plotly drew the chart from the local script
+    assert_accessible(page, "dashboard")
 
     page.click("#my-units >> text=Sở Tư pháp")  # "Việc của đơn vị tôi"
     page.wait_for_selector("#unit-tasks")
+    assert_accessible(page, "unit tasks")
     page.click("text=Triển khai cấp phiếu lý lịch tư pháp trên VNeID")
     page.select_option("#f-status", "completed")
     page.fill("#f-result", "Đã triển khai cấp Phiếu LLTP trên VNeID toàn tỉnh")
@@ -37,6 +40,7 @@ def test_officer_updates_a_task_and_the_dashboard_changes(live_server, page, ses
     page.wait_for_selector("text=Đã lưu cập nhật nhiệm vụ.")
     assert page.inner_text("#task-status").startswith("Hoàn thành")
     assert "official:stp_dau_moi" in page.inner_text("#history")
+    assert_accessible(page, "task")
 
     page.goto(f"{live_server}/steering?today=10/07/2024")
     assert page.inner_text('[data-figure="completed"]') == "23"

@@ -1,0 +1,56 @@
+"""WCAG 2.2 AA checks (axe-core) of the pages every kind of user opens first, on a phone and a desktop.
+
+The journeys' own browser tests check each page they reach (tests/e2e/test_services_lltp.py); this
+file covers the public and signed-in entry pages, and proves that the checker does find faults.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.a11y import assert_accessible, axe_violations
+from tests.conftest import TEST_PASSWORD
+from tests.identity.factories import make_citizen, make_resident
+
+from hue06.services import service
+
+FIXTURES = (make_citizen, make_resident)
+pytestmark = [pytest.mark.browser]
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_the_checker_finds_what_it_should(page):
+    page.set_content('<html><body><img src="x.png"><p style="color:#bbb;background:#fff">mờ</p>'
+                     '<input type="text"></body></html>')
+    found = {v["id"] for v in axe_violations(page)}
+    assert {"image-alt", "color-contrast", "label", "html-has-lang"} <= found
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_public_pages(sqlite_only, live_server, page, session, viewport):
+    service.ensure_catalogue(session)
+    session.commit()
+    page.set_viewport_size(viewport)
+    for path in ("/", "/login", "/account/login", "/account/register", "/services", "/services/procedures/DVC06-22",
+                 "/?lang=en", "/services?lang=en"):
+        page.goto(live_server + path)
+        assert_accessible(page, path)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_an_officials_pages(sqlite_only, live_server, page, session, make_official, make_resident, viewport):
+    service.ensure_catalogue(session)
+    resident = make_resident(full_name="Nguyễn Thị Lan")
+    session.commit()
+    make_official("tinh_a11y", "province", "46")
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server}/login?next=/registry")
+    page.fill("#f-username", "tinh_a11y")
+    page.fill("#f-password", TEST_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    for path in ("/registry", "/registry/residents?q=nguyen+thi+lan", f"/registry/residents/{resident.personal_id}",
+                 "/registry/map?commune=19750", "/services/inbox", "/services/stats", "/services/desk", "/quality",
+                 "/steering", "/account"):
+        page.goto(live_server + path)
+        assert_accessible(page, path)
