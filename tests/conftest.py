@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -147,10 +148,13 @@ def client(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def make_official(session: Session) -> Callable[..., object]:
-    """Create an official with TEST_PASSWORD; committed so the app sees it."""
+    """Create an official with TEST_PASSWORD and, as in production, a second factor (the shared test
+    TOTP secret; pass `totp_secret=None` for an account without one). Committed so the app sees it."""
     from hue06.identity import service
+    from hue06.identity.testing import TEST_TOTP_SECRET
 
-    def _make(username: str = "canbo", role: str = "commune", unit_code: str = "19750", **kw: str) -> object:
+    def _make(username: str = "canbo", role: str = "commune", unit_code: str = "19750", **kw: Any) -> object:
+        kw.setdefault("totp_secret", TEST_TOTP_SECRET)
         official = service.create_official(session, username, TEST_PASSWORD, role, unit_code, **kw)
         session.commit()
         return official
@@ -159,12 +163,42 @@ def make_official(session: Session) -> Callable[..., object]:
 
 
 def login(client, username: str, password: str = TEST_PASSWORD) -> None:  # type: ignore[no-untyped-def]
-    """Sign an official in through the real login form (CSRF included)."""
+    """Sign an official in through the real login form (CSRF included), second factor too."""
+    from hue06.identity.testing import TEST_TOTP_SECRET, complete_totp
+
     client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
     r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf, "next": "/"},
                     follow_redirects=False)
     assert r.status_code == 303, r.text
+    if r.headers["location"].startswith("/login/totp"):
+        r = complete_totp(client, TEST_TOTP_SECRET)
+        assert r.status_code == 303, r.text
+
+
+def sign_in_page(page, base: str, username: str, next_url: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Sign an official in with Playwright through the login page and the second-factor page.
+
+    The code of the current 30-second step first; if this account already used it (the server
+    refuses a replay), the next step's code, which the server accepts for clock drift."""
+    from urllib.parse import quote
+
+    import pyotp
+
+    from hue06.identity.testing import TEST_TOTP_SECRET
+
+    page.goto(f"{base}/login?next={quote(next_url)}")
+    page.fill("#f-username", username)
+    page.fill("#f-password", TEST_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url or "/login/totp" in url)
+    for ahead in (0, 30):
+        if "/login/totp" not in page.url:
+            break
+        page.fill("#f-code", pyotp.TOTP(TEST_TOTP_SECRET).at(time.time() + ahead))
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+    assert "/login" not in page.url, f"signing in as {username} failed"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from tests.a11y import assert_accessible, axe_violations
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import sign_in_page
 from tests.identity.factories import make_citizen, make_resident
 
 from hue06.services import service
@@ -44,11 +44,7 @@ def test_an_officials_pages(sqlite_only, live_server, page, session, make_offici
     session.commit()
     make_official("tinh_a11y", "province", "46")
     page.set_viewport_size(viewport)
-    page.goto(f"{live_server}/login?next=/registry")
-    page.fill("#f-username", "tinh_a11y")
-    page.fill("#f-password", TEST_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in_page(page, live_server, "tinh_a11y", "/registry")
     for path in ("/registry", "/registry/residents?q=nguyen+thi+lan", f"/registry/residents/{resident.personal_id}",
                  "/registry/map?commune=19750", "/services/inbox", "/services/stats", "/services/desk", "/quality",
                  "/steering", "/account"):

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 from tests.a11y import assert_accessible
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import sign_in_page
 from tests.quality.conftest import add_person, csv_file, province
 
 from hue06.core.audit import AuditEntry
@@ -33,9 +33,8 @@ def test_upload_map_verify_and_decide_a_review_row(sqlite_only, live_server, pag
     path.write_bytes(data)
 
     page.goto(f"{live_server}/quality")
-    page.fill("#f-username", "so_ldtbxh")
-    page.fill("#f-password", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    assert "/login" in page.url  # sent to sign in first
+    sign_in_page(page, live_server, "so_ldtbxh", "/quality")
     page.wait_for_url("**/quality")
 
     page.select_option("#f-sector", "welfare")

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 from tests.a11y import assert_accessible
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import sign_in_page
 from tests.registry.conftest import Register
 
 from hue06.core.audit import AuditEntry
@@ -30,9 +30,7 @@ def test_commune_officer_finds_a_resident_and_is_refused_another_commune(live_se
 
     page.goto(f"{live_server}/registry/residents")
     assert "/login" in page.url  # sent to sign in first
-    page.fill("#f-username", "xa_tayloc")
-    page.fill("#f-password", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_page(page, live_server, "xa_tayloc", "/registry/residents")
     page.wait_for_url("**/registry/residents")
 
     page.fill("#f-q", "tran thi thuy")  # no diacritics

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from tests.a11y import assert_accessible
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import sign_in_page
 from tests.identity.factories import CITIZEN_PASSWORD, make_citizen, make_resident
 from tests.services.conftest import pdf_bytes
 
@@ -100,10 +100,7 @@ def test_lltp_from_request_to_signed_result(sqlite_only, live_server, browser, p
     officer_ctx = browser.new_context(locale="vi-VN")
     officer = officer_ctx.new_page()
     officer.set_default_timeout(15000)
-    officer.goto(f"{live_server}/login?next=/services/inbox")
-    officer.fill("#f-username", "stp_e2e")
-    officer.fill("#f-password", TEST_PASSWORD)
-    officer.click("main button[type=submit]")
+    sign_in_page(officer, live_server, "stp_e2e", "/services/inbox")
     officer.wait_for_url(re.compile(r".*/services/inbox$"))
     assert_accessible(officer, "officer inbox")
     officer.click(f"text={code}")

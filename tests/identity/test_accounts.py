@@ -168,7 +168,7 @@ def test_production_officials_without_totp_enrol_on_first_login(settings, sessio
     from hue06.identity.models import Official
     from hue06.web.app import create_app
 
-    make_official("canbo_moi", "commune", "19750")
+    make_official("canbo_moi", "commune", "19750", totp_secret=None)
     app = create_app(dataclasses.replace(settings, environment="production", base_url="https://localhost"))
     with TestClient(app, base_url="https://localhost") as c:
         c.get("/login")

@@ -6,7 +6,7 @@ import pytest
 
 from hue06.steering import service
 from tests.a11y import assert_accessible
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ def test_officer_updates_a_task_and_the_dashboard_changes(live_server, page, ses
     service.add_member(session, "Sở Tư pháp", "stp_dau_moi")
     session.commit()
 
-    page.goto(f"{live_server}/login?next=/steering")
-    page.fill("#f-username", "stp_dau_moi")
-    page.fill("#f-password", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_page(page, live_server, "stp_dau_moi", "/steering")
     page.wait_for_url(f"{live_server}/steering")
 
     page.goto(f"{live_server}/steering?today=10/07/2024")

@@ -6,6 +6,8 @@ import logging
 
 from tests.conftest import TEST_PASSWORD
 
+from hue06.identity.testing import TEST_TOTP_SECRET, complete_totp
+
 
 def test_healthz_names_the_database(client, backend):
     r = client.get("/healthz")
@@ -74,7 +76,9 @@ def test_open_redirect_after_login_is_refused(client, make_official):
     r = client.post("/login", data={"username": "canbo_xa", "password": TEST_PASSWORD, "csrf_token": csrf,
                                     "next": "https://evil.example/phish"}, follow_redirects=False)
     assert r.status_code == 303
-    assert r.headers["location"] == "/"
+    assert r.headers["location"] == "/login/totp?next=%2F"  # the foreign address is dropped at once
+    r = complete_totp(client, TEST_TOTP_SECRET, next_url="https://evil.example/phish")  # and at the second step
+    assert r.status_code == 303 and r.headers["location"] == "/"
 
 
 def test_api_errors_are_json_in_both_languages(client):
