@@ -11,6 +11,7 @@ from hue06.core.text import (
     detect_legacy_encoding,
     fix_legacy,
     fold,
+    is_vietnamese_syllable,
     normalize_text,
     normalize_tones,
     remove_marks,
@@ -224,3 +225,27 @@ def test_decode_bytes_refuses_binary():
     with pytest.raises(InvalidInput) as err:
         decode_bytes(b"\x00\x01\x02\xff\xfe\x00\x81\x8d")
     assert err.value.code == "text.unknown_encoding"
+
+
+@pytest.mark.parametrize(("legacy", "expected", "encoding"), [
+    ("TrÇn ThÞ Thóy", "Trần Thị Thúy", "tcvn3"),  # no TCVN3 symbol character at all
+    ("NguyÔn", "Nguyễn", "tcvn3"),
+    ("Nguyeãn Thò", "Nguyễn Thị", "vni"),
+])
+def test_short_legacy_strings_are_found_by_their_syllables(legacy, expected, encoding):
+    assert detect_legacy_encoding(legacy) == encoding
+    assert fix_legacy(legacy) == expected
+
+
+@pytest.mark.parametrize("text", ["Noël", "José Müller", "CÀ MAU", "Hà Nội", "K'Ho", "Email của tôi"])
+def test_unicode_and_foreign_names_are_left_alone(text):
+    assert fix_legacy(text) == text
+
+
+@pytest.mark.parametrize(("word", "ok"), [
+    ("Trần", True), ("quý", True), ("giường", True), ("nghiêng", True), ("khuỷu", True), ("xoong", True),
+    ("TrÇn", False), ("Noël", False), ("Josộ", False), ("hoàà", False), ("quan", True), ("qan", False),
+    ("ngh", False), ("bl", False),
+])
+def test_is_vietnamese_syllable(word, ok):
+    assert is_vietnamese_syllable(word) is ok

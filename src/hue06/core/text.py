@@ -19,6 +19,7 @@ __all__ = [
     "detect_legacy_encoding",
     "fix_legacy",
     "fold",
+    "is_vietnamese_syllable",
     "nfc",
     "normalize_text",
     "normalize_tones",
@@ -114,6 +115,38 @@ def _retone_word(word: str) -> str:
     return "".join(out)
 
 
+_INITIALS = frozenset([
+    "", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh", "p", "ph",
+    "qu", "r", "s", "t", "th", "tr", "v", "x",
+])
+_FINALS = frozenset(["", "c", "ch", "m", "n", "ng", "nh", "p", "t"])
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """Whether a word can be one Vietnamese syllable: an initial consonant, a vowel cluster of the
+    language, a final consonant of the language, at most one tone ("Trần" yes; "TrÇn", "Noël" no)."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    if sum(1 for c in decomposed if c in _TONE_MARKS) > 1:
+        return False
+    bare = nfc("".join(c for c in decomposed if c not in _TONE_MARKS))
+    if not bare or any(c not in _VOWELS and c not in "bcdđghklmnpqrstvx" for c in bare):
+        return False
+    i = 0
+    while i < len(bare) and bare[i] not in _VOWELS:
+        i += 1
+    if i == len(bare):
+        return False
+    if bare[:i] in ("q", "g") and bare[i] in "ui" and i + 1 < len(bare) and bare[i + 1] in _VOWELS:
+        i += 1  # "qu", "gi" before another vowel are initials (quý, giá)
+    j = i
+    while j < len(bare) and bare[j] in _VOWELS:
+        j += 1
+    initial, cluster, final = bare[:i], bare[i:j], bare[j:]
+    if bare[:i] == "q" and cluster != "u":
+        return False  # q only as "qu"
+    return initial in _INITIALS and final in _FINALS and (len(cluster) == 1 or cluster in _CLUSTERS)
+
+
 def normalize_tones(s: str) -> str:
     """Put every tone mark where the traditional convention puts it; idempotent, keeps case."""
     return _WORD_RE.sub(lambda m: _retone_word(m.group(0)), nfc(s))
@@ -202,7 +235,7 @@ def detect_legacy_encoding(s: str) -> str:
     tcvn = len(_TCVN3_EVIDENCE_RE.findall(s))
     vni = len(_VNI_EVIDENCE_RE.findall(s))
     if tcvn == 0 and vni == 0:
-        return "unicode"
+        return _legacy_by_syllables(s)
     if tcvn and not vni:
         return "tcvn3"
     if vni and not tcvn:
@@ -211,6 +244,21 @@ def detect_legacy_encoding(s: str) -> str:
             return "tcvn3"
         return "vni"
     return "tcvn3" if tcvn >= vni else "vni"
+
+
+def _legacy_by_syllables(s: str) -> str:
+    """For text without the telltale symbols ("TrÇn ThÞ Thóy", "NguyÔn"): legacy if some word is
+    not a Vietnamese syllable as it stands and every word is one after converting; else unicode."""
+    def all_syllables(text: str) -> bool:
+        return all(is_vietnamese_syllable(w) for w in _WORD_RE.findall(text))
+
+    if all_syllables(s):
+        return "unicode"
+    if all_syllables(tcvn3_to_unicode(s)):
+        return "tcvn3"
+    if all_syllables(vni_to_unicode(s)):
+        return "vni"
+    return "unicode"
 
 
 def fix_legacy(s: str) -> str:
