@@ -50,3 +50,32 @@ def test_an_officials_pages(sqlite_only, live_server, page, session, make_offici
                  "/steering", "/account"):
         page.goto(live_server + path)
         assert_accessible(page, path)
+
+
+def test_a_citizens_pages_and_a_form_with_errors_on_a_phone(sqlite_only, live_server, page, session, make_citizen):
+    from tests.identity.factories import CITIZEN_PASSWORD
+
+    from hue06.identity.testing import totp_code
+
+    service.ensure_catalogue(session)
+    session.commit()
+    _account, resident, secret = make_citizen(level=2)
+    page.set_viewport_size(PHONE)
+
+    # a form sent back with errors: the error summary and the fields' messages must be accessible too
+    page.goto(f"{live_server}/account/register")
+    page.click("main button[type=submit]")
+    assert page.locator(".error-summary, [role=alert]").count() >= 1
+    assert_accessible(page, "registration with errors")
+
+    page.goto(f"{live_server}/account/login?next=/services/my")
+    page.fill("#f-personal_id", resident.personal_id)
+    page.fill("#f-password", CITIZEN_PASSWORD)
+    page.click("main button[type=submit]")
+    assert_accessible(page, "second factor")
+    page.fill("#f-code", totp_code(secret))
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/services/my")
+    for path in ("/services/my", "/services/wallet", "/account", "/services/procedures/DVC06-05"):
+        page.goto(live_server + path)
+        assert_accessible(page, path)
