@@ -39,6 +39,22 @@ def user_add(
         out.print(f"totp_uri: {service.totp_uri(secret, official.username)}", markup=False, highlight=False)
 
 
+@user_app.command("disable")
+def user_disable(username: str, db: str | None = DbOption) -> None:
+    """Disable an official: sessions end at once, API tokens are refused within 10 seconds."""
+    with open_session(db) as session:
+        service.set_official_active(session, username, False)
+    console.print(f"Đã khóa tài khoản {username}. / Disabled {username}.")
+
+
+@user_app.command("enable")
+def user_enable(username: str, db: str | None = DbOption) -> None:
+    """Enable a disabled official again (the password and second factor are unchanged)."""
+    with open_session(db) as session:
+        service.set_official_active(session, username, True)
+    console.print(f"Đã mở lại tài khoản {username}. / Enabled {username}.")
+
+
 @user_app.command("totp")
 def user_totp(username: str, secret: str | None = typer.Option(None, "--secret", help="Base32 secret to set"),
               clear: bool = typer.Option(False, "--clear", help="Remove it: the next login enrols again"),

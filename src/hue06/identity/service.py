@@ -551,6 +551,21 @@ def forget_api_tokens() -> None:
     _API_ACTORS.clear()
 
 
+def set_official_active(session: Session, username: str, active: bool, actor: Actor | str = "system:cli") -> Official:
+    """Disable an official (sessions ended, API tokens refused) or enable them again.
+
+    Browser sessions stop at once in every server; API tokens within API_TOKEN_CACHE_SECONDS."""
+    official = get_official_by_username(session, username)
+    if official is None:
+        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official.active = active
+    ended = 0 if active else end_all_sessions(session, "official", official.id)
+    audit.record(session, actor, "official.enabled" if active else "official.disabled", "official", official.username,
+                 {"sessions_ended": ended})
+    forget_api_tokens()
+    return official
+
+
 def revoke_api_tokens(session: Session, username: str, name: str | None = None, actor: Actor | str = "system:cli") -> int:
     """Revoke an official's API tokens (those named `name`, or all); how many were revoked.
 
