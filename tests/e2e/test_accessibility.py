@@ -79,3 +79,14 @@ def test_a_citizens_pages_and_a_form_with_errors_on_a_phone(sqlite_only, live_se
     for path in ("/services/my", "/services/wallet", "/account", "/services/procedures/DVC06-05"):
         page.goto(live_server + path)
         assert_accessible(page, path)
+
+
+def test_the_catalogue_editor(sqlite_only, live_server, page, session, make_official):
+    service.ensure_catalogue(session)
+    session.commit()
+    make_official("quantri_a11y", "admin", "46")
+    sign_in_page(page, live_server, "quantri_a11y", "/services/admin/procedures")
+    for path in ("/services/admin/procedures", "/services/admin/procedures/DVC06-22"):
+        page.goto(live_server + path)
+        assert page.locator("h1").count() == 1
+        assert_accessible(page, path)
