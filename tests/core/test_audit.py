@@ -100,3 +100,49 @@ def test_concurrent_writers_in_several_processes_keep_one_chain(session, db_url)
     count, broken = audit.verify(session)
     assert broken is None
     assert count == 4 * (60 - len(range(0, 60, 7)))
+
+
+def test_entries_deleted_from_the_end_are_caught(session, db_url):
+    """The links between entries cannot show that the newest ones are gone; the chain head can."""
+    _write(session)
+    session.execute(text("DELETE FROM audit_log WHERE seq >= 4"))
+    session.commit()
+    count, broken = audit.verify(session)
+    assert count == 3 and broken is not None and broken.seq == 4
+    assert "4 to 5" in broken.reason
+    result = _cli_verify(db_url)
+    assert result.returncode == 1 and "missing" in result.stderr
+
+
+def test_appends_carry_on_from_the_head_and_a_lost_head_is_named(session):
+    _write(session, 3)
+    assert session.get(audit.AuditHead, 1).seq == 3
+    _write(session, 2)
+    assert audit.verify(session) == (5, None)
+    session.execute(text("DELETE FROM audit_head"))
+    session.commit()
+    _, broken = audit.verify(session)
+    assert broken is not None and "head is missing" in broken.reason
+
+
+def test_the_migration_gives_an_existing_log_its_head(tmp_path):
+    """A database written before the head existed: the upgrade takes its last entry as the head."""
+    from alembic import command
+
+    from hue06.core.db import make_engine, make_sessionmaker
+    from hue06.core.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as s:
+        _write(s, 4)
+    engine.dispose()
+    command.downgrade(alembic_config(url), "core0001")  # as it was before the head
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as s:
+        assert s.get(audit.AuditHead, 1).seq == 4
+        _write(s, 2)
+        assert audit.verify(s) == (6, None)
+    engine.dispose()

@@ -22,7 +22,6 @@ from hue06.core.db import Base, UTCDateTime, utcnow
 from hue06.core.security import Actor
 
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 6_0606_0006  # advisory lock that serialises appends on PostgreSQL
 _FORBIDDEN_KEYS = {"password", "token", "secret", "otp", "code_verifier", "client_secret", "totp"}
 
 
@@ -41,6 +40,22 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"), Index("ix_audit_action", "action"))
+
+
+class AuditHead(Base):
+    """The chain's newest link, one row: appends update it in the same transaction.
+
+    It makes an append one statement on PostgreSQL (the row lock serialises writers, and a writer
+    that waited re-reads the row its predecessor committed), and it lets `verify` notice entries
+    deleted from the end of the log, which the links between entries alone cannot show.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    prev: Mapped[str] = mapped_column(String(64))
 
 
 def _canonical(seq: int, at: datetime, actor: str, action: str, subject_type: str, subject_id: str,
@@ -69,26 +84,43 @@ def _clean(detail: dict[str, Any] | None) -> str:
 
 
 _TABLE = AuditEntry.__table__
+_HEAD = AuditHead.__table__
 # Built once: a statement made per call costs more CPU (construction, cache key) than the SQL itself.
-_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
 _INSERT = insert(_TABLE)
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+_MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, prev = :prev, hash = :hash WHERE id = 1")
+# A missing head (a new database, or one whose tables were emptied) starts from the log's last
+# entry, or from the genesis when the log is empty.
+_SEED_HEAD = text("""
+INSERT INTO audit_head (id, seq, hash, prev)
+SELECT 1, COALESCE(last.seq, 0), COALESCE(last.hash, :genesis), COALESCE(last.prev_hash, :genesis)
+FROM (SELECT 1) AS one
+LEFT JOIN (SELECT seq, hash, prev_hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true
+ON CONFLICT (id) DO NOTHING
+""").bindparams(bindparam("genesis", GENESIS))
 
-# PostgreSQL appends in one statement: it reads the last entry, numbers and hashes the new one
-# (sha256 is built in) and inserts it. Python sends the canonical text around the two fields only
-# the database knows ("prev" and "seq", adjacent in sorted-key order), so the bytes hashed are
-# exactly those `entry_hash` hashes when the chain is verified.
+# PostgreSQL appends in one statement: the UPDATE of the head row numbers and hashes the new entry
+# (sha256 is built in; every right-hand side reads the row as it was, so `prev` gets the old hash)
+# and the INSERT writes it. Under READ COMMITTED a writer that waited for the row lock re-evaluates
+# the UPDATE against the version its predecessor committed, so two writers never chain onto the
+# same entry. Python sends the canonical text around the two fields only the database knows
+# ("prev" and "seq", adjacent in sorted-key order), so the bytes hashed are exactly those
+# `entry_hash` hashes when the chain is verified.
 _SPLICE = '"prev":"","seq":0,'
 _APPEND_PG = text("""
+WITH h AS (
+  UPDATE audit_head
+  SET seq = seq + 1, prev = hash,
+      hash = encode(sha256(convert_to(CAST(:head AS text) || '"prev":"' || hash || '","seq":'
+                                      || CAST(seq + 1 AS text) || ',' || CAST(:tail AS text), 'UTF8')), 'hex')
+  WHERE id = 1
+  RETURNING seq, prev, hash
+)
 INSERT INTO audit_log (seq, at, actor, action, subject_type, subject_id, detail, ip, prev_hash, hash)
-SELECT n.seq, :at, :actor, :action, :subject_type, :subject_id, :detail, :ip, n.prev,
-       encode(sha256(convert_to(CAST(:head AS text) || '"prev":"' || n.prev || '","seq":' || CAST(n.seq AS text)
-                                || ',' || CAST(:tail AS text), 'UTF8')), 'hex')
-FROM (SELECT COALESCE(last.seq, 0) + 1 AS seq, COALESCE(last.hash, :genesis) AS prev
-      FROM (SELECT 1) AS one
-      LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS last ON true) AS n
+SELECT h.seq, :at, :actor, :action, :subject_type, :subject_id, :detail, :ip, h.prev, h.hash FROM h
 RETURNING seq, prev_hash, hash
-""").bindparams(bindparam("at", type_=UTCDateTime()), bindparam("genesis", GENESIS))
+""").bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 def record(
@@ -102,12 +134,10 @@ def record(
     """Append one entry inside the caller's transaction (so it commits or rolls back with it).
 
     The caller's pending changes are flushed first, so they are written before the entry and the
-    log's lock (held until commit) is taken as late as possible. On PostgreSQL the lock and the
-    append are separate statements on purpose: under READ COMMITTED a statement sees the data
-    committed when it starts, so the read of the last entry must start after the lock is granted,
-    or two server processes could chain onto the same entry. Two round trips there; SQLite (whose
-    transactions take the write lock at BEGIN) reads the last entry and inserts with the hash
-    computed here. The returned object is not added to the session.
+    chain head's row lock (held until commit) is taken as late as possible. On PostgreSQL the
+    append is one statement (`_APPEND_PG`); SQLite, whose transactions take the write lock at
+    BEGIN, reads the head, hashes here and writes both. The returned object is not added to the
+    session.
     """
     clean = _clean(detail)
     session.flush()
@@ -123,13 +153,21 @@ def record(
         head, splice, tail = canonical.partition(_SPLICE)
         if not splice:  # cannot happen: values are JSON-escaped, so they never hold the bare splice
             raise RuntimeError("audit: canonical form without the prev/seq splice")
-        conn.execute(_LOCK, {"k": _PG_LOCK_KEY})
-        seq, prev, digest = conn.execute(_APPEND_PG, {**values, "head": head, "tail": tail}).one()
+        row = conn.execute(_APPEND_PG, {**values, "head": head, "tail": tail}).first()
+        if row is None:  # no head row yet
+            conn.execute(_SEED_HEAD)
+            row = conn.execute(_APPEND_PG, {**values, "head": head, "tail": tail}).one()
+        seq, prev, digest = row
         return AuditEntry(seq=seq, prev_hash=prev, hash=digest, **values)
-    last = conn.execute(_LAST).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    # SQLite: the transaction took the write lock at BEGIN, so reading the head is safe.
+    last = conn.execute(_READ_HEAD).first()
+    if last is None:
+        conn.execute(_SEED_HEAD)
+        last = conn.execute(_READ_HEAD).one()
+    seq, prev = last[0] + 1, last[1]
     digest = hashlib.sha256(_canonical(seq, at, label, action, subject_type, subject_id, clean, ip, prev)).hexdigest()
     values.update(seq=seq, prev_hash=prev, hash=digest)
+    conn.execute(_MOVE_HEAD, {"seq": seq, "prev": prev, "hash": digest})
     conn.execute(_INSERT, values)
     return AuditEntry(**values)
 
@@ -151,7 +189,10 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
 
 
 def verify(session: Session) -> tuple[int, Break | None]:
-    """Walk the chain; return how many entries were checked and the first break, if any."""
+    """Walk the chain; return how many entries were checked and the first break, if any.
+
+    The last entry must also be the one the chain head records: entries deleted from the end
+    leave the head pointing past them."""
     expected_seq, prev, count = 1, GENESIS, 0
     for e in iter_entries(session):
         count += 1
@@ -162,6 +203,15 @@ def verify(session: Session) -> tuple[int, Break | None]:
         if entry_hash(e) != e.hash:
             return count, Break(e.seq, f"entry {e.seq} was edited after it was written")
         prev, expected_seq = e.hash, e.seq + 1
+    head = session.execute(_READ_HEAD).first()
+    last_seq = expected_seq - 1
+    if head is None:
+        if count:
+            return count, Break(last_seq, "the chain head is missing: the newest entries cannot be vouched for")
+    elif head[0] > last_seq:
+        return count, Break(last_seq + 1, f"entries {last_seq + 1} to {head[0]} are missing from the end of the log")
+    elif (head[0], head[1]) != (last_seq, prev):
+        return count, Break(last_seq, f"the chain head does not match entry {last_seq}")
     return count, None
 
 
