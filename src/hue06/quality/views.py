@@ -18,7 +18,7 @@ from hue06.quality import jobs, reports, service
 from hue06.quality import mapping as mp
 from hue06.quality.fields import FIELDS, SECTORS
 from hue06.quality.importers import MAX_BYTES, read_file, too_big
-from hue06.web.deps import csrf_protect, db, login_redirect, signed_in_official
+from hue06.web.deps import csrf_protect, db, official_page
 from hue06.web.templating import render
 
 router = APIRouter(prefix="/quality", include_in_schema=False)
@@ -45,10 +45,7 @@ def _lang(request: Request) -> str:
 
 
 @router.get("")
-def home(request: Request, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def home(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     runs = service.list_runs(session, who)
     items = [{"run": r, "counts": json.loads(r.counts)} for r in runs]
     return _page(request, "quality/index.html", {"runs": items, "errors": {}, "form": {}})
@@ -56,10 +53,7 @@ def home(request: Request, session: Session = Depends(db)) -> Response:
 
 @router.post("/upload", dependencies=[Depends(csrf_protect)])
 async def upload(request: Request, sector: str = Form(""), file: UploadFile | None = File(None),
-                 session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+                 who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     _require_runner(who)
     lang = _lang(request)
     errors: dict[str, str] = {}
@@ -119,10 +113,8 @@ def _mapping_context(request: Request, session: Session, token: str, meta: dict[
 
 
 @router.get("/uploads/{token}")
-def mapping_page(request: Request, token: str, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def mapping_page(request: Request, token: str, who: Actor = Depends(official_page),
+                 session: Session = Depends(db)) -> Response:
     data, meta = jobs.load_upload(request.app.state.settings, token, who)
     try:
         ctx = _mapping_context(request, session, token, meta, data)
@@ -134,10 +126,8 @@ def mapping_page(request: Request, token: str, session: Session = Depends(db)) -
 
 
 @router.post("/uploads/{token}/header", dependencies=[Depends(csrf_protect)])
-def set_header(request: Request, token: str, header_line: str = Form("")) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def set_header(request: Request, token: str, header_line: str = Form(""),
+               who: Actor = Depends(official_page)) -> Response:
     jobs.load_upload(request.app.state.settings, token, who)
     line = int(header_line) if header_line.strip().isdigit() else None
     jobs.update_upload(request.app.state.settings, token, header_line=line)
@@ -145,10 +135,8 @@ def set_header(request: Request, token: str, header_line: str = Form("")) -> Res
 
 
 @router.post("/uploads/{token}/run", dependencies=[Depends(csrf_protect)])
-async def run(request: Request, token: str, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+async def run(request: Request, token: str, who: Actor = Depends(official_page),
+              session: Session = Depends(db)) -> Response:
     _require_runner(who)
     settings = request.app.state.settings
     data, meta = jobs.load_upload(settings, token, who)
@@ -183,10 +171,7 @@ async def run(request: Request, token: str, session: Session = Depends(db)) -> R
 
 
 @router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: str) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def job_page(request: Request, job_id: str, who: Actor = Depends(official_page)) -> Response:
     job = jobs.get(job_id, who)
     if job.run_id is not None:
         return RedirectResponse(f"/quality/runs/{job.run_id}", status_code=303)
@@ -198,10 +183,8 @@ def job_page(request: Request, job_id: str) -> Response:
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def run_page(request: Request, run_id: int, who: Actor = Depends(official_page),
+             session: Session = Depends(db)) -> Response:
     lang = _lang(request)
     the_run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, the_run, who)
@@ -225,10 +208,8 @@ def run_page(request: Request, run_id: int, session: Session = Depends(db)) -> R
 
 
 @router.get("/runs/{run_id}/result.csv")
-def result_csv(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def result_csv(request: Request, run_id: int, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -238,10 +219,8 @@ def result_csv(request: Request, run_id: int, session: Session = Depends(db)) ->
 
 
 @router.get("/runs/{run_id}/corrections.csv")
-def corrections_csv(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def corrections_csv(request: Request, run_id: int, who: Actor = Depends(official_page),
+                    session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     buf = io.StringIO()
     buf.write("\ufeff")
@@ -251,10 +230,8 @@ def corrections_csv(request: Request, run_id: int, session: Session = Depends(db
 
 
 @router.get("/runs/{run_id}/report.xlsx")
-def report_xlsx(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def report_xlsx(request: Request, run_id: int, who: Actor = Depends(official_page),
+                session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, the_run, who)
     whole = totals["whole_file"]
@@ -277,10 +254,8 @@ def report_xlsx(request: Request, run_id: int, session: Session = Depends(db)) -
 
 
 @router.get("/runs/{run_id}/review")
-def review_list(request: Request, run_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def review_list(request: Request, run_id: int, who: Actor = Depends(official_page),
+                session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     items = service.review_queue(session, the_run, who)
     rows = [{"row": r, "data": json.loads(r.data or "{}")} for r in items]
@@ -289,10 +264,8 @@ def review_list(request: Request, run_id: int, session: Session = Depends(db)) -
 
 
 @router.get("/runs/{run_id}/review/{row}")
-def review_page(request: Request, run_id: int, row: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def review_page(request: Request, run_id: int, row: int, who: Actor = Depends(official_page),
+                session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     item = service.review_item(session, the_run, row, who)
     others = []
@@ -309,10 +282,7 @@ def review_page(request: Request, run_id: int, row: int, session: Session = Depe
 
 @router.post("/runs/{run_id}/review/{row}", dependencies=[Depends(csrf_protect)])
 def review_decide(request: Request, run_id: int, row: int, decision: str = Form(""), candidate: str = Form(""),
-                  session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+                  who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     the_run = service.get_run(session, run_id, who)
     service.decide_review(session, the_run, row, decision, who, candidate=candidate or None)
     nxt = service.review_queue(session, the_run, who, limit=1)

@@ -18,7 +18,7 @@ from hue06.core.errors import Forbidden, InvalidInput
 from hue06.core.security import Actor
 from hue06.registry import service
 from hue06.registry.schemas import CommuneAddressesOut
-from hue06.web.deps import csrf_protect, db, login_redirect, signed_in_official
+from hue06.web.deps import csrf_protect, db, official_page
 from hue06.web.templating import render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
@@ -62,10 +62,7 @@ def registry_home() -> Response:
 
 @router.get("/residents")
 def search_page(request: Request, q: str = "", dob: str = "", year: str = "", commune: str = "", page: int = 1,
-                session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+                who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     form = {"q": q, "dob": dob, "year": year, "commune": commune}
     result, errors = None, {}
     page = max(1, min(page, service.MAX_OFFSET // PAGE_SIZE))
@@ -90,10 +87,8 @@ def search_page(request: Request, q: str = "", dob: str = "", year: str = "", co
 
 
 @router.get("/residents/{personal_id}")
-def resident_page(request: Request, personal_id: str, done: str = "", session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def resident_page(request: Request, personal_id: str, done: str = "", who: Actor = Depends(official_page),
+                  session: Session = Depends(db)) -> Response:
     resident = service.get_resident(session, personal_id, who, purpose="xem hồ sơ")
     household = service.household_view(session, resident.household_id, who) if resident.household_id else None
     return _page(request, "registry/resident.html", {
@@ -105,10 +100,8 @@ def resident_page(request: Request, personal_id: str, done: str = "", session: S
 
 
 @router.get("/households/{household_id}")
-def household_page(request: Request, household_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def household_page(request: Request, household_id: int, who: Actor = Depends(official_page),
+                   session: Session = Depends(db)) -> Response:
     household = service.household_view(session, household_id, who)
     return _page(request, "registry/household.html", {"h": household, "can_write": _writer(who)})
 
@@ -136,10 +129,8 @@ def svg_points(data: CommuneAddressesOut, width: int = 640) -> dict[str, Any]:
 
 
 @router.get("/map")
-def map_page(request: Request, commune: str = "", page: int = 1, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def map_page(request: Request, commune: str = "", page: int = 1, who: Actor = Depends(official_page),
+             session: Session = Depends(db)) -> Response:
     choices = service.communes_for(who)
     if not commune and choices:
         commune = choices[0].code
@@ -166,10 +157,8 @@ def _members_by_gender(household: Any, gender: str) -> list[Any]:
 
 
 @router.get("/households/{household_id}/birth")
-def birth_form(request: Request, household_id: int, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def birth_form(request: Request, household_id: int, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     _require_writer(who)
     household = service.household_view(session, household_id, who)
     return _page(request, "registry/birth.html", {
@@ -182,11 +171,8 @@ def birth_submit(
     request: Request, household_id: int, family_name: str = Form(""), middle_name: str = Form(""),
     given_name: str = Form(""), gender: str = Form(""), date_of_birth: str = Form(""), place_of_birth: str = Form(""),
     relation_to_head: str = Form(""), mother_id: str = Form(""), father_id: str = Form(""), source: str = Form(""),
-    session: Session = Depends(db),
+    who: Actor = Depends(official_page), session: Session = Depends(db),
 ) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
     _require_writer(who)
     form = {"family_name": family_name, "middle_name": middle_name, "given_name": given_name, "gender": gender,
             "date_of_birth": date_of_birth, "place_of_birth": place_of_birth, "relation_to_head": relation_to_head,
@@ -205,10 +191,8 @@ def birth_submit(
 
 
 @router.get("/residents/{personal_id}/death")
-def death_form(request: Request, personal_id: str, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def death_form(request: Request, personal_id: str, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="khai tử")
     return _page(request, "registry/death.html", {"r": resident, "form": {}, "errors": {}})
@@ -216,10 +200,7 @@ def death_form(request: Request, personal_id: str, session: Session = Depends(db
 
 @router.post("/residents/{personal_id}/death", dependencies=[Depends(csrf_protect)])
 def death_submit(request: Request, personal_id: str, date_of_death: str = Form(""), source: str = Form(""),
-                 session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+                 who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     _require_writer(who)
     try:
         service.record_death(session, who, personal_id, date_of_death, source=source)
@@ -233,10 +214,8 @@ def death_submit(request: Request, personal_id: str, date_of_death: str = Form("
 
 
 @router.get("/residents/{personal_id}/move")
-def move_form(request: Request, personal_id: str, session: Session = Depends(db)) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
+def move_form(request: Request, personal_id: str, who: Actor = Depends(official_page),
+              session: Session = Depends(db)) -> Response:
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="thay đổi cư trú")
     return _page(request, "registry/move.html", {
@@ -248,11 +227,8 @@ def move_form(request: Request, personal_id: str, session: Session = Depends(db)
 def move_submit(
     request: Request, personal_id: str, kind: str = Form("permanent"), to_commune_code: str = Form(""),
     address_detail: str = Form(""), household_id: str = Form(""), date_from: str = Form(""), date_to: str = Form(""),
-    source: str = Form(""), session: Session = Depends(db),
+    source: str = Form(""), who: Actor = Depends(official_page), session: Session = Depends(db),
 ) -> Response:
-    who = signed_in_official(request)
-    if who is None:
-        return login_redirect(request)
     _require_writer(who)
     form = {"kind": kind, "to_commune_code": to_commune_code, "address_detail": address_detail,
             "household_id": household_id, "date_from": date_from, "date_to": date_to, "source": source}

@@ -20,7 +20,7 @@ from hue06.services import eform, files, service, stats
 from hue06.services.models import Dossier, Procedure
 from hue06.services.payments import SimulatorGateway
 from hue06.services.signing import ProvinceSigner
-from hue06.web.deps import SignInRequired, csrf_protect, db
+from hue06.web.deps import SignInRequired, csrf_protect, db, official_page
 from hue06.web.templating import render
 
 
@@ -109,14 +109,6 @@ async def person_page(request: Request) -> Actor:
     who = _person(request)
     if who is None:
         raise SignInRequired("/account/login")
-    return who
-
-
-async def official_page(request: Request) -> Actor:
-    """Page dependency: the signed-in official, or off to the officials' sign-in and back."""
-    who = _official(request)
-    if who is None:
-        raise SignInRequired("/login")
     return who
 
 
@@ -270,7 +262,8 @@ def signing_key(request: Request) -> Response:
 @router.get("/services/dossiers/{dossier_id}/details")
 @_handle
 @commits
-def details(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def details(dossier_id: int, request: Request, who: Actor = Depends(person_page),
+            session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -326,7 +319,8 @@ def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = De
 @router.get("/services/dossiers/{dossier_id}/components")
 @_handle
 @commits
-def components_page(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def components_page(dossier_id: int, request: Request, who: Actor = Depends(person_page),
+                    session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _components(request, session, who, d, {})
 
@@ -353,7 +347,8 @@ def _read_upload(upload: UploadFile) -> bytes:
 @_handle
 @commits
 def components_upload(dossier_id: int, request: Request, component: str = Form(""),
-                            upload: UploadFile | None = File(None), who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+                            upload: UploadFile | None = File(None), who: Actor = Depends(person_page),
+                            session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     supplement = d.status == "supplement_requested"
     if not supplement:
@@ -398,7 +393,8 @@ def components_wallet(dossier_id: int, request: Request, component: str = Form("
 @router.post("/services/dossiers/{dossier_id}/files/{file_id}/remove", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page),
+                session: Session = Depends(db)) -> Response:
     _editable_dossier(session, who, dossier_id)
     service.remove_file(session, who, dossier_id, file_id)
     return RedirectResponse(f"/services/dossiers/{dossier_id}/components", status_code=303)
@@ -407,7 +403,8 @@ def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = De
 @router.get("/services/dossiers/{dossier_id}/check")
 @_handle
 @commits
-def check_page(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def check_page(dossier_id: int, request: Request, who: Actor = Depends(person_page),
+               session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _check(request, session, who, d, [])
 
@@ -432,7 +429,8 @@ def _check(request: Request, session: Session, who: Actor, d: Dossier, extra_err
 @router.post("/services/dossiers/{dossier_id}/submit", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page),
+           session: Session = Depends(db)) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     if service.problems(session, d):
         return _check(request, session, who, d, [], status_code=400)
@@ -453,14 +451,16 @@ def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page),
 
 @router.get("/services/payments/simulator/{ref}")
 @commits
-def simulator_page(ref: str, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def simulator_page(ref: str, request: Request, who: Actor = Depends(citizen_page),
+                   session: Session = Depends(db)) -> Response:
     pay, d = service.get_payment(session, who, ref)
     return _page(request, "services/simulator.html", {"pay": pay, "d": d, "proc": _proc_of(session, d)})
 
 
 @router.post("/services/payments/simulator/{ref}", dependencies=[Depends(csrf_protect)])
 @commits
-def simulator_post(ref: str, request: Request, action: str = Form("pay"), who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def simulator_post(ref: str, request: Request, action: str = Form("pay"),
+                   who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
     """The simulated bank: it posts the signed callback exactly as a real gateway would, then returns."""
     pay, d = service.get_payment(session, who, ref)
     gw = gateway_for(request)
@@ -477,7 +477,8 @@ def simulator_post(ref: str, request: Request, action: str = Form("pay"), who: A
 
 @router.get("/services/dossiers/{dossier_id}/receipt")
 @commits
-def receipt(dossier_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def receipt(dossier_id: int, request: Request, who: Actor = Depends(citizen_page),
+            session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     return _page(request, "services/receipt.html", {"d": d, "proc": proc, "payments": service.payments_of(session, d)})
@@ -485,7 +486,8 @@ def receipt(dossier_id: int, request: Request, who: Actor = Depends(citizen_page
 
 @router.get("/services/dossiers/{dossier_id}")
 @commits
-def dossier_status(dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def dossier_status(dossier_id: int, request: Request, who: Actor = Depends(person_page),
+                   session: Session = Depends(db)) -> Response:
     if who.kind == "official":
         return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
     d = service.get_dossier(session, who, dossier_id)
@@ -508,7 +510,8 @@ def _status_page(request: Request, session: Session, who: Actor, d: Dossier, err
 
 @router.post("/services/dossiers/{dossier_id}/supplement", dependencies=[Depends(csrf_protect)])
 @commits
-def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Actor = Depends(citizen_page),
+               session: Session = Depends(db)) -> Response:
     try:
         service.answer_supplement(session, who, dossier_id, note)
     except InvalidInput as exc:
@@ -520,14 +523,16 @@ def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Act
 
 @router.get("/services/my")
 @commits
-def my_dossiers(request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def my_dossiers(request: Request, who: Actor = Depends(citizen_page),
+                session: Session = Depends(db)) -> Response:
     rows = service.my_dossiers(session, who)
     return _page(request, "services/my.html", {"rows": rows})
 
 
 @router.get("/services/dossiers/{dossier_id}/files/{file_id}")
 @commits
-def dossier_file(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def dossier_file(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page),
+                 session: Session = Depends(db)) -> Response:
     f, data = service.get_dossier_file(session, who, dossier_id, file_id)
     return _file_response(data, f.content_type, f.filename)
 
@@ -576,14 +581,16 @@ def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | Non
 
 @router.get("/services/wallet/{doc_id}/file")
 @commits
-def wallet_file(doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def wallet_file(doc_id: int, request: Request, who: Actor = Depends(citizen_page),
+                session: Session = Depends(db)) -> Response:
     doc = service.get_wallet_document(session, who, doc_id)
     return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
 
 
 @router.get("/services/wallet/{doc_id}/signature")
 @commits
-def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen_page),
+                     session: Session = Depends(db)) -> Response:
     """The detached signature, for anyone who wants to check it with the public key themselves."""
     doc = service.get_wallet_document(session, who, doc_id)
     if not doc.signature:
@@ -597,7 +604,8 @@ def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen
 
 @router.get("/services/inbox")
 @commits
-def inbox(request: Request, status: str = "open", page: int = 1, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def inbox(request: Request, status: str = "open", page: int = 1, who: Actor = Depends(official_page),
+          session: Session = Depends(db)) -> Response:
     box = service.inbox(session, who, status=status, page=page)
     today = service.local_now().date()
     return _page(request, "services/inbox.html", {"box": box, "today": today,
@@ -606,7 +614,8 @@ def inbox(request: Request, status: str = "open", page: int = 1, who: Actor = De
 
 @router.get("/services/officer/dossiers/{dossier_id}")
 @commits
-def officer_dossier(dossier_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def officer_dossier(dossier_id: int, request: Request, who: Actor = Depends(official_page),
+                    session: Session = Depends(db)) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     if d.status in service.EDITABLE_STATUSES:
         return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
@@ -664,7 +673,8 @@ def run_action(request: Request, session: Session, who: Actor, dossier_id: int, 
 
 @router.get("/services/officer/dossiers/{dossier_id}/snapshots/{snap_id}")
 @commits
-def officer_snapshot(dossier_id: int, snap_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def officer_snapshot(dossier_id: int, snap_id: int, request: Request, who: Actor = Depends(official_page),
+                     session: Session = Depends(db)) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     snap = next((s for s in service.snapshots(session, d) if s.id == snap_id), None)
     if snap is None:
@@ -677,7 +687,8 @@ def officer_snapshot(dossier_id: int, snap_id: int, request: Request, who: Actor
 
 @router.get("/services/officer/dossiers/{dossier_id}/results/{doc_id}")
 @commits
-def officer_result(dossier_id: int, doc_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def officer_result(dossier_id: int, doc_id: int, request: Request, who: Actor = Depends(official_page),
+                   session: Session = Depends(db)) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     doc = next((x for x in service.results_of(session, d, released_only=False) if x.id == doc_id), None)
     if doc is None:
@@ -741,7 +752,8 @@ def _period(date_from: str, date_to: str) -> tuple[date, date]:
 
 @router.get("/services/stats")
 @commits
-def stats_page(request: Request, date_from: str = "", date_to: str = "", who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def stats_page(request: Request, date_from: str = "", date_to: str = "",
+               who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     d_from, d_to = _period(request.query_params.get("from", date_from), request.query_params.get("to", date_to))
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     return _page(request, "services/stats.html", {"s": result, "labels": stats.INDICATOR_LABELS})
@@ -749,7 +761,8 @@ def stats_page(request: Request, date_from: str = "", date_to: str = "", who: Ac
 
 @router.get("/services/stats.xlsx")
 @commits
-def stats_xlsx(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def stats_xlsx(request: Request, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     d_from, d_to = _period(request.query_params.get("from", ""), request.query_params.get("to", ""))
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     name = f"dich-vu-cong-{d_from:%Y%m%d}-{d_to:%Y%m%d}.xlsx"
@@ -762,7 +775,8 @@ def stats_xlsx(request: Request, who: Actor = Depends(official_page), session: S
 
 @router.get("/services/admin/procedures")
 @commits
-def admin_list(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def admin_list(request: Request, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     _require_admin(who)
     return _page(request, "services/admin_list.html", {"procedures": service.list_procedures(session, include_inactive=True)})
 
@@ -777,7 +791,8 @@ def _require_admin(who: Actor) -> None:
 
 @router.get("/services/admin/procedures/{code}")
 @commits
-def admin_edit(code: str, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def admin_edit(code: str, request: Request, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     _require_admin(who)
     proc = service.get_procedure(session, code)
     return _admin_page(request, proc, {}, {})
@@ -802,7 +817,8 @@ def _admin_page(request: Request, proc: Procedure, values: dict[str, Any], error
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
 @commits
-def admin_save(code: str, request: Request, raw: Any = Depends(form_data), who: Actor = Depends(official_page),
+def admin_save(code: str, request: Request, raw: Any = Depends(form_data),
+               who: Actor = Depends(official_page),
                session: Session = Depends(db)) -> Response:
     import json
 

@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +22,7 @@ from hue06.steering import service
 from hue06.steering.deadlines import DEADLINE_KIND_LABELS, DeadlineKind
 from hue06.steering.importers import MODEL_STATE_LABELS, TASK_STATUS_LABELS, ModelState, TaskStatus
 from hue06.steering.report import parse_period
-from hue06.web.deps import csrf_protect, db
+from hue06.web.deps import csrf_protect, db, official_page
 from hue06.web.templating import render
 
 router = APIRouter(prefix="/steering", include_in_schema=False)
@@ -39,16 +39,6 @@ def _labels(lang: str) -> dict[str, object]:
         "state": {s.value: MODEL_STATE_LABELS[s][i] for s in ModelState},
         "deadline": {k.value: DEADLINE_KIND_LABELS[k][i] for k in DeadlineKind},
     }
-
-
-def _who(request: Request) -> Actor | None:
-    who = getattr(request.state, "actor", None)
-    return who if who is not None and who.kind == "official" else None
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def _require(who: Actor, roles: tuple[str, ...]) -> None:
@@ -146,10 +136,8 @@ def _charts(dash: service.Dashboard, lang: str) -> str:
 
 
 @router.get("")
-def dashboard(request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def dashboard(request: Request, who: Actor = Depends(official_page),
+              session: Session = Depends(db)) -> Response:
     flt = _filter(request)
     today = _today(request)
     dash = service.dashboard(session, today, flt)
@@ -164,10 +152,7 @@ def dashboard(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/export.xlsx")
-def export(request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def export(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     from hue06.steering import xlsx
 
     flt = _filter(request)
@@ -178,10 +163,8 @@ def export(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/units")
-def my_units(request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def my_units(request: Request, who: Actor = Depends(official_page),
+             session: Session = Depends(db)) -> Response:
     mine = service.units_of(session, who.id)
     if len(mine) == 1 and "all" not in request.query_params:
         return RedirectResponse(f"/steering/units/{mine[0].id}", status_code=303)
@@ -189,10 +172,8 @@ def my_units(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/units/{unit_id}")
-def unit_tasks(unit_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def unit_tasks(unit_id: int, request: Request, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     unit = service.get_unit(session, unit_id)
     today = _today(request)
     tasks = service.list_tasks(session, service.TaskFilter(year=service.current_year(session), unit_id=unit.id))
@@ -203,10 +184,8 @@ def unit_tasks(unit_id: int, request: Request, session: Session = Depends(db)) -
 
 
 @router.get("/tasks/{task_id}")
-def task_page(task_id: int, request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def task_page(task_id: int, request: Request, who: Actor = Depends(official_page),
+              session: Session = Depends(db)) -> Response:
     task = service.get_task(session, task_id)
     return _task_page(request, session, who, task, {}, {})
 
@@ -225,11 +204,9 @@ def _task_page(request: Request, session: Session, who: Actor, task, errors: dic
 @router.post("/tasks/{task_id}", dependencies=[Depends(csrf_protect)])
 def task_update(
     task_id: int, request: Request, status: str = Form(""), result: str = Form(""), evidence: str = Form(""),
-    comment: str = Form(""), version: str = Form(""), session: Session = Depends(db),
+    comment: str = Form(""), version: str = Form(""), who: Actor = Depends(official_page),
+    session: Session = Depends(db),
 ) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
     task = service.get_task(session, task_id)
     lang = request.state.lang
     errors: dict[str, str] = {}
@@ -252,10 +229,8 @@ def task_update(
 
 
 @router.get("/mismatches")
-def mismatches(request: Request, session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def mismatches(request: Request, who: Actor = Depends(official_page),
+               session: Session = Depends(db)) -> Response:
     reports = service.list_reports(session)
     chosen = request.query_params.get("report", "")
     report = next((r for r in reports if str(r.id) == chosen), reports[0] if reports else None)
@@ -266,20 +241,14 @@ def mismatches(request: Request, session: Session = Depends(db)) -> Response:
 
 
 @router.get("/import")
-def import_form(request: Request) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def import_form(request: Request, who: Actor = Depends(official_page)) -> Response:
     _require(who, service.IMPORT_ROLES)
     return _page(request, "steering/import.html", {"outcome": None, "rejected": None})
 
 
 @router.post("/import", dependencies=[Depends(csrf_protect)])
 async def import_upload(request: Request, file: UploadFile = File(...), partial: str = Form(""),
-                        session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+                        who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
     _require(who, service.IMPORT_ROLES)
     data = await file.read()
     try:
@@ -292,10 +261,8 @@ async def import_upload(request: Request, file: UploadFile = File(...), partial:
 
 @router.post("/report", dependencies=[Depends(csrf_protect)])
 def generate(request: Request, period: str = Form(...), fmt: str = Form("docx"), number: str = Form(""),
-             issued: str = Form(""), session: Session = Depends(db)) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+             issued: str = Form(""), who: Actor = Depends(official_page),
+             session: Session = Depends(db)) -> Response:
     _require(who, service.REPORT_ROLES)
     parse_period(period)  # a bad period is the user's to fix: 422 with the reason
     try:

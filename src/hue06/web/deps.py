@@ -81,9 +81,17 @@ class SignInRequired(Exception):
 
 
 def signed_in_official(request: Request) -> Actor | None:
-    """For pages: the signed-in official, or None (the page then sends the browser to sign in)."""
+    """The signed-in official, or None."""
     who = getattr(request.state, "actor", None)
     return who if who is not None and who.kind == "official" else None
+
+
+async def official_page(request: Request) -> Actor:
+    """Page dependency: the signed-in official, or off to the officials' sign-in and back here."""
+    who = signed_in_official(request)
+    if who is None:
+        raise SignInRequired("/login")
+    return who
 
 
 def login_redirect(request: Request, login_path: str = "/login") -> RedirectResponse:
