@@ -280,9 +280,7 @@ def _check_secret_format(secret: str) -> None:
 
 def set_official_totp(session: Session, username: str, secret: str | None, actor: Actor | str = "system:cli") -> str | None:
     """Give an official a (new) TOTP secret, or clear it so the next login enrols again."""
-    official = get_official_by_username(session, username)
-    if official is None:
-        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official = _official_or_error(session, username)
     if secret is not None:
         _check_secret_format(secret)
     official.totp_secret = secret
@@ -518,10 +516,15 @@ def get_official_by_username(session: Session, username: str) -> Official | None
     return session.scalar(select(Official).where(Official.username == username))
 
 
-def create_api_token(session: Session, username: str, name: str = "cli") -> str:
+def _official_or_error(session: Session, username: str) -> Official:
     official = get_official_by_username(session, username)
     if official is None:
         raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    return official
+
+
+def create_api_token(session: Session, username: str, name: str = "cli") -> str:
+    official = _official_or_error(session, username)
     token = "h06_" + new_token(32)
     session.add(ApiToken(official_id=official.id, token_hash=token_hash(token), name=name))
     session.flush()
@@ -555,9 +558,7 @@ def set_official_active(session: Session, username: str, active: bool, actor: Ac
     """Disable an official (sessions ended, API tokens refused) or enable them again.
 
     Browser sessions stop at once in every server; API tokens within API_TOKEN_CACHE_SECONDS."""
-    official = get_official_by_username(session, username)
-    if official is None:
-        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official = _official_or_error(session, username)
     official.active = active
     ended = 0 if active else end_all_sessions(session, "official", official.id)
     audit.record(session, actor, "official.enabled" if active else "official.disabled", "official", official.username,
@@ -570,9 +571,7 @@ def revoke_api_tokens(session: Session, username: str, name: str | None = None, 
     """Revoke an official's API tokens (those named `name`, or all); how many were revoked.
 
     Servers stop accepting them within API_TOKEN_CACHE_SECONDS (at once in this process)."""
-    official = get_official_by_username(session, username)
-    if official is None:
-        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official = _official_or_error(session, username)
     condition = [ApiToken.official_id == official.id, ApiToken.revoked_at.is_(None)]
     if name is not None:
         condition.append(ApiToken.name == name)
@@ -615,9 +614,7 @@ def actor_for_session(session: Session, ws: WebSession, ip: str = "") -> Actor |
 
 def reset_password(session: Session, username: str, password: str) -> None:
     """Set a new password (administrator or demo use); unlocks the account."""
-    official = get_official_by_username(session, username)
-    if official is None:
-        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+    official = _official_or_error(session, username)
     official.password_hash = hash_password(password)
     official.failed_logins = 0
     official.locked_until = None

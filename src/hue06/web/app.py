@@ -143,34 +143,37 @@ def _load_actor_and_release(app: FastAPI, request: Request, session) -> None:  #
     session.commit()
 
 
+def _api_token(request: Request) -> str | None:
+    """The `Authorization: Bearer` token of an API request (tokens are not accepted on pages)."""
+    auth = request.headers.get("authorization", "")
+    if auth[:7].lower() == "bearer " and request.url.path.startswith("/api/"):
+        return auth[7:].strip()
+    return None
+
+
 def _may_have_actor(request: Request) -> bool:
     """Whether `_load_actor` has anything to look up (if not, the request skips a thread hop)."""
-    if request.cookies.get(SESSION_COOKIE):
-        return True
-    auth = request.headers.get("authorization", "")
-    return auth.lower().startswith("bearer ") and request.url.path.startswith("/api/")
+    return bool(request.cookies.get(SESSION_COOKIE)) or _api_token(request) is not None
 
 
 def _recent_api_actor(app: FastAPI, request: Request) -> Actor | None:
     """An API token's actor from the identity module's short cache: no thread hop, no query."""
-    if app.state.load_actor is not _load_actor:
-        return None
-    auth = request.headers.get("authorization", "")
-    if not (auth[:7].lower() == "bearer " and request.url.path.startswith("/api/")):
+    token = _api_token(request) if app.state.load_actor is _load_actor else None
+    if token is None:
         return None
     from hue06.identity import service as identity
 
-    return identity.cached_api_actor(auth[7:].strip(), request.client.host if request.client else "")
+    return identity.cached_api_actor(token, request.client.host if request.client else "")
 
 
 def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
     """Who is asking: a browser session cookie or an `Authorization: Bearer` API token."""
     from hue06.identity import service as identity
 
-    auth = request.headers.get("authorization", "")
+    token = _api_token(request)
     ip = request.client.host if request.client else ""
-    if auth.lower().startswith("bearer ") and request.url.path.startswith("/api/"):
-        request.state.actor = identity.actor_from_api_token(session, auth[7:].strip(), ip)
+    if token is not None:
+        request.state.actor = identity.actor_from_api_token(session, token, ip)
         return
     ws = identity.load_session(session, request.cookies.get(SESSION_COOKIE))
     if ws is not None:
