@@ -41,7 +41,7 @@ from sqlalchemy.engine import make_url
 from hue06.core.db import make_engine, make_sessionmaker, normalize_url, session_scope
 from hue06.core.migrate import upgrade
 from hue06.core.text import fold
-from loadgen import Request, open_loop
+from loadgen import Request, open_loop, percentile
 
 PG_ADMIN = normalize_url(os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TARGETS = {"p99_ms": 20.0, "search_p95_ms": 100.0, "rss_mb": 500.0}
@@ -52,12 +52,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-    return ordered[k]
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -272,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu_db = sum(_cpu_s([p]) - before.get(p, 0.0) for p in backends) / res["n"] * 1000
             starved = sched1[1] - sched0[1]
             lat = res["latencies"]
-            p50, p95, p99 = (_pct(lat, p) for p in (50, 95, 99))
+            p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
             ok_rate = res["n"] / res["elapsed"]
             bad = {k: v for k, v in res["statuses"].items() if k != 200}
             print(f"GET /api/v1/residents/{{id}}: {res['n']} requests in {res['elapsed']:.1f} s "
@@ -280,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  latency from due time   p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  max {max(lat):.1f} ms"
                   f"   target p99 ≤ {TARGETS['p99_ms']:.0f} ms {'OK' if p99 <= TARGETS['p99_ms'] else 'MISSED'}")
             svc = res["service"]
-            print(f"  latency from send time  p50 {_pct(svc, 50):.1f} ms  p95 {_pct(svc, 95):.1f} ms  "
-                  f"p99 {_pct(svc, 99):.1f} ms")
+            print(f"  latency from send time  p50 {percentile(svc, 50):.1f} ms  p95 {percentile(svc, 95):.1f} ms  "
+                  f"p99 {percentile(svc, 99):.1f} ms")
             print(f"  CPU per request: server {cpu_app:.2f} ms + PostgreSQL {cpu_db:.2f} ms "
                   f"→ at most {1000 / (cpu_app + cpu_db) * (os.cpu_count() or 1):.0f} requests/s on "
                   f"{os.cpu_count()} idle cores (load generator not counted)")
@@ -294,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                 queries = search_queries(sample, args.searches, rng, local_only=local)
                 run_searches(base, token, queries[:20])  # warm-up
                 times = run_searches(base, token, queries)
-                s95 = _pct(times, 95)
+                s95 = percentile(times, 95)
                 print(f"name search ({who}, {len(times)} queries): p50 {statistics.median(times):.1f} ms  "
-                      f"p95 {s95:.1f} ms  p99 {_pct(times, 99):.1f} ms  max {max(times):.1f} ms   "
+                      f"p95 {s95:.1f} ms  p99 {percentile(times, 99):.1f} ms  max {max(times):.1f} ms   "
                       f"target p95 ≤ {TARGETS['search_p95_ms']:.0f} ms "
                       f"{'OK' if s95 <= TARGETS['search_p95_ms'] else 'MISSED'}")
                 failed |= s95 > TARGETS["search_p95_ms"]

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from hue06.core.db import make_engine, make_sessionmaker, normalize_url, session_scope
 from hue06.core.migrate import upgrade
-from loadgen import Request, Response, open_loop
+from loadgen import Request, Response, open_loop, percentile
 
 PG_ADMIN = normalize_url(os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
 TARGETS = {"stats_ms": 500.0, "submit_p99_ms": 150.0, "inbox_ms": 300.0}
@@ -50,11 +50,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 def build(url: str, residents: int, dossiers: int, open_count: int) -> None:
@@ -246,19 +241,19 @@ def main(argv: list[str] | None = None) -> int:
             submit_load(base, jobs[:warm], args.rate)
             result = submit_load(base, jobs[warm:] if "submit" in parts else [], args.rate)
             all_lat = result["latencies"]["free"] + result["latencies"]["paid"] or [0.0]
-            p99 = _pct(all_lat, 99)
+            p99 = percentile(all_lat, 99)
             print(f"submissions at {args.rate:.0f}/s: {len(all_lat):,} sent after {warm} to warm up, outcomes {result['statuses']}; "
-                  f"p50 {_pct(all_lat, 50):.0f} ms, p95 {_pct(all_lat, 95):.0f} ms, p99 {p99:.0f} ms "
+                  f"p50 {percentile(all_lat, 50):.0f} ms, p95 {percentile(all_lat, 95):.0f} ms, p99 {p99:.0f} ms "
                   f"(target ≤ {TARGETS['submit_p99_ms']:.0f})")
             for kind, lat in result["latencies"].items():
                 if lat:
-                    print(f"  {kind}: p50 {_pct(lat, 50):.0f} ms, p99 {_pct(lat, 99):.0f} ms")
+                    print(f"  {kind}: p50 {percentile(lat, 50):.0f} ms, p99 {percentile(lat, 99):.0f} ms")
             failed |= p99 > TARGETS["submit_p99_ms"] or any(k < 0 for k in result["statuses"])
 
             inbox_times, shown = bench_inbox(base, officer_token, args.repeat)
             inbox_ms = statistics.median(inbox_times)
             print(f"inbox of {args.open:,}+ open dossiers ({shown} on the first page): median {inbox_ms:.0f} ms, "
-                  f"p95 {_pct(inbox_times, 95):.0f} ms (target ≤ {TARGETS['inbox_ms']:.0f})")
+                  f"p95 {percentile(inbox_times, 95):.0f} ms (target ≤ {TARGETS['inbox_ms']:.0f})")
             failed |= inbox_ms > TARGETS["inbox_ms"]
     finally:
         if server is not None:

@@ -86,7 +86,6 @@ def _clean(detail: dict[str, Any] | None) -> str:
 _TABLE = AuditEntry.__table__
 _HEAD = AuditHead.__table__
 # Built once: a statement made per call costs more CPU (construction, cache key) than the SQL itself.
-_LAST = select(_TABLE.c.seq, _TABLE.c.hash).order_by(_TABLE.c.seq.desc()).limit(1)
 _INSERT = insert(_TABLE)
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _MOVE_HEAD = text("UPDATE audit_head SET seq = :seq, prev = :prev, hash = :hash WHERE id = 1")

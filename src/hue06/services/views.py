@@ -85,11 +85,6 @@ def _citizen(request: Request) -> Actor | None:
     return who if who is not None and who.kind == "citizen" else None
 
 
-def _official(request: Request) -> Actor | None:
-    who = _actor(request)
-    return who if who is not None and who.kind == "official" else None
-
-
 def _person(request: Request) -> Actor | None:
     """A citizen, or an official working at the one-stop desk."""
     who = _actor(request)
