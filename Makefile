@@ -27,6 +27,7 @@ demo: install
 ## Install what the tests need (Chromium for the browser tests) and run the whole suite.
 test: install browser-deps java-deps db-check
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## Debian's Chromium drives the browser tests through Playwright (no browser download).
@@ -50,7 +51,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* .pytest_cache

@@ -69,29 +69,60 @@ def seed(url: str, accounts: int, chains: int) -> dict:
             pid = make_personal_id("046", gender, 1980 + i % 30, 100_000 + i)
             name = "Nguyễn Thị Lan" if gender == "female" else "Trần Văn Minh"
             parts = split_name(name)
-            r = Resident(personal_id=pid, family_name=parts.family, middle_name=parts.middle, given_name=parts.given,
-                         full_name=name, search_key=fold(name), given_key=fold(parts.given), gender=gender,
-                         date_of_birth=date(1980 + i % 30, 1 + i % 12, 1 + i % 28), commune_code="19750",
-                         address_detail=f"{i} Lê Lợi")
+            r = Resident(
+                personal_id=pid,
+                family_name=parts.family,
+                middle_name=parts.middle,
+                given_name=parts.given,
+                full_name=name,
+                search_key=fold(name),
+                given_key=fold(parts.given),
+                gender=gender,
+                date_of_birth=date(1980 + i % 30, 1 + i % 12, 1 + i % 28),
+                commune_code="19750",
+                address_detail=f"{i} Lê Lợi",
+            )
             s.add(r)
             s.flush()
-            s.add(CitizenAccount(subject=secrets.token_hex(16), resident_id=r.id, personal_id=pid, password_hash=pw_hash,
-                                 phone="0912345678", status="active", level=1))
+            s.add(
+                CitizenAccount(
+                    subject=secrets.token_hex(16),
+                    resident_id=r.id,
+                    personal_id=pid,
+                    password_hash=pw_hash,
+                    phone="0912345678",
+                    status="active",
+                    level=1,
+                )
+            )
             ids.append(pid)
-        web = oidc.register_client(s, "Bench web app", ["https://bench.example.vn/cb"],
-                                   ["openid profile address phone"])
-        machine = oidc.register_client(s, "Bench machine", [], ["registry.verify"], grant_types=["client_credentials"])
+        web = oidc.register_client(
+            s, "Bench web app", ["https://bench.example.vn/cb"], ["openid profile address phone"]
+        )
+        machine = oidc.register_client(
+            s, "Bench machine", [], ["registry.verify"], grant_types=["client_credentials"]
+        )
         s.flush()
         account_ids = [a for (a,) in s.execute(text("SELECT id FROM citizen_accounts ORDER BY id"))]
         refresh, access = [], []
         now = __import__("hue06.core.db", fromlist=["utcnow"]).utcnow()
         for i in range(chains):
             rt, at = new_token(48), new_token(32)
-            s.add(OAuthToken(client_id=web.client_id, account_id=account_ids[i % len(account_ids)],
-                             scope="openid profile address phone", access_hash=token_hash(at),
-                             refresh_hash=token_hash(rt), family=secrets.token_hex(16), acr="urn:hue06:loa:1",
-                             amr="pwd", auth_time=int(time.time()), expires_at=now + timedelta(hours=2),
-                             refresh_expires_at=now + timedelta(days=1)))
+            s.add(
+                OAuthToken(
+                    client_id=web.client_id,
+                    account_id=account_ids[i % len(account_ids)],
+                    scope="openid profile address phone",
+                    access_hash=token_hash(at),
+                    refresh_hash=token_hash(rt),
+                    family=secrets.token_hex(16),
+                    acr="urn:hue06:loa:1",
+                    amr="pwd",
+                    auth_time=int(time.time()),
+                    expires_at=now + timedelta(hours=2),
+                    refresh_expires_at=now + timedelta(days=1),
+                )
+            )
             refresh.append(rt)
             access.append(at)
     engine.dispose()
@@ -123,8 +154,10 @@ class RawHTTP:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         body = urlencode(form).encode() if form is not None else b""
         ctype = "Content-Type: application/x-www-form-urlencoded\r\n" if form is not None else ""
-        self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.fixed}{ctype}Content-Length: {len(body)}\r\n\r\n"
-                          .encode() + body)
+        self.writer.write(
+            f"{method} {path} HTTP/1.1\r\n{self.fixed}{ctype}Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         assert self.reader is not None
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -193,8 +226,12 @@ class CpuMeter:
 
     def pg_pids(self) -> set[int]:
         with self.admin.connect() as conn:
-            return {int(r[0]) for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"),
-                                                     {"n": self.db_name})}
+            return {
+                int(r[0])
+                for r in conn.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": self.db_name}
+                )
+            }
 
     def snapshot(self) -> dict[int, float]:
         return {pid: _cpu(pid) for pid in self.pids()}
@@ -222,9 +259,12 @@ def measure(name: str, seconds: float, concurrency: int, make_worker) -> float: 
     per = cpu / ok * 1000 if ok else float("nan")
     CPU_MS.setdefault(name, []).append(per)
     RATES.setdefault(name, []).append(rate)
-    print(f"  {name:<30} {rate:8.1f}/s   ({ok} ok, {fail} failed, {concurrency} connections; CPU per request "
-          f"{per:.1f} ms = server {per - pg / ok * 1000:.1f} + PostgreSQL {pg / ok * 1000:.1f}; "
-          f"the load generator itself {client_ms:.1f} ms)", flush=True)
+    print(
+        f"  {name:<30} {rate:8.1f}/s   ({ok} ok, {fail} failed, {concurrency} connections; CPU per request "
+        f"{per:.1f} ms = server {per - pg / ok * 1000:.1f} + PostgreSQL {pg / ok * 1000:.1f}; "
+        f"the load generator itself {client_ms:.1f} ms)",
+        flush=True,
+    )
     return rate
 
 
@@ -234,9 +274,13 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--accounts", type=int, default=400)
-    ap.add_argument("--sessions", type=int, default=10_000, help="live sessions for the memory figure (0: skip)")
+    ap.add_argument(
+        "--sessions", type=int, default=10_000, help="live sessions for the memory figure (0: skip)"
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs of each figure (best and median are printed)")
-    ap.add_argument("--only", default="login,cc,refresh,userinfo", help="comma-separated: login,cc,refresh,userinfo")
+    ap.add_argument(
+        "--only", default="login,cc,refresh,userinfo", help="comma-separated: login,cc,refresh,userinfo"
+    )
     args = ap.parse_args()
     only = set(args.only.split(","))
     cores = os.cpu_count() or 1
@@ -254,11 +298,32 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         tmp = tempfile.mkdtemp(prefix="hue06-bench-")
-        env = {**os.environ, "HUE06_DATABASE_URL": url, "HUE06_DATA_DIR": tmp, "HUE06_SECRET_KEY": "b" * 48,
-               "HUE06_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "hue06.web.app:create_app", "--factory",
-                                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-                                   "--log-level", "warning", "--no-access-log"], env=env)
+        env = {
+            **os.environ,
+            "HUE06_DATABASE_URL": url,
+            "HUE06_DATA_DIR": tmp,
+            "HUE06_SECRET_KEY": "b" * 48,
+            "HUE06_LOG_LEVEL": "WARNING",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hue06.web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
         for _ in range(200):
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -269,8 +334,11 @@ def main() -> None:
         global METER
         METER = CpuMeter(server.pid, name)
         limits = httpx.Limits(max_connections=args.concurrency * 2)
-        print(f"hue06 identity benchmark — {date.today()} — {platform.node()} {cores} cores, "
-              f"{args.workers} Uvicorn workers, PostgreSQL", flush=True)
+        print(
+            f"hue06 identity benchmark — {date.today()} — {platform.node()} {cores} cores, "
+            f"{args.workers} Uvicorn workers, PostgreSQL",
+            flush=True,
+        )
 
         pids = data["pids"]
         machine = data["machine"]
@@ -285,9 +353,12 @@ def main() -> None:
 
             async def step() -> bool:
                 n[0] += args.concurrency
-                r = await client.post("/account/login", data={"personal_id": pids[n[0] % len(pids)],
-                                                              "password": PASSWORD, "csrf_token": csrf})
+                r = await client.post(
+                    "/account/login",
+                    data={"personal_id": pids[n[0] % len(pids)], "password": PASSWORD, "csrf_token": csrf},
+                )
                 return r.status_code == 303 and r.headers.get("location") == "/account"
+
             return step
 
         async def cc_worker(i: int):  # type: ignore[no-untyped-def]
@@ -296,6 +367,7 @@ def main() -> None:
 
             async def step() -> bool:
                 return (await client.request("POST", "/oauth/token", form))[0] == 200
+
             return step
 
         async def refresh_worker(i: int):  # type: ignore[no-untyped-def]
@@ -305,12 +377,14 @@ def main() -> None:
             async def step() -> bool:
                 k = i * 4 + turn[0] % 4
                 turn[0] += 1
-                status, body = await client.request("POST", "/oauth/token",
-                                                    {"grant_type": "refresh_token", "refresh_token": chains[k]})
+                status, body = await client.request(
+                    "POST", "/oauth/token", {"grant_type": "refresh_token", "refresh_token": chains[k]}
+                )
                 if status != 200:
                     return False
                 chains[k] = json.loads(body)["refresh_token"]
                 return True
+
             return step
 
         access: list[str] = []
@@ -320,48 +394,67 @@ def main() -> None:
 
             async def step() -> bool:
                 return (await client.request("GET", "/oauth/userinfo"))[0] == 200
+
             return step
 
-        plan = [("login", "password logins/s", "password logins (argon2id)", login_worker),
-                ("cc", "client-credentials grants/s", "client-credentials grants", cc_worker),
-                ("refresh", "refreshes/s", "refresh (rotation)", refresh_worker),
-                ("userinfo", "userinfo/s", "userinfo (claims from register)", userinfo_worker)]
+        plan = [
+            ("login", "password logins/s", "password logins (argon2id)", login_worker),
+            ("cc", "client-credentials grants/s", "client-credentials grants", cc_worker),
+            ("refresh", "refreshes/s", "refresh (rotation)", refresh_worker),
+            ("userinfo", "userinfo/s", "userinfo (claims from register)", userinfo_worker),
+        ]
         labels: dict[str, str] = {}
         for short, key, label, worker in plan:
             if short not in only:
                 continue
             if short == "userinfo" and not access:
-                access.extend(fresh_access(base, web, chains, args.concurrency) or
-                              seed_access(url, web.client_id, args.concurrency))
+                access.extend(
+                    fresh_access(base, web, chains, args.concurrency)
+                    or seed_access(url, web.client_id, args.concurrency)
+                )
             labels[key] = label
             for _ in range(args.repeat):
                 measure(label, args.seconds, args.concurrency, worker)
 
         if args.sessions:
             db_bytes, rss_before, rss_after = session_memory(url, base, server.pid, args.sessions)
-            print(f"  {args.sessions:,} live sessions: {db_bytes / 1e6:.1f} MB in PostgreSQL "
-                  f"(web_sessions table + indexes, {db_bytes / args.sessions:.0f} B each); server RSS "
-                  f"{rss_before / 1e6:.0f} → {rss_after / 1e6:.0f} MB after one request on each session", flush=True)
+            print(
+                f"  {args.sessions:,} live sessions: {db_bytes / 1e6:.1f} MB in PostgreSQL "
+                f"(web_sessions table + indexes, {db_bytes / args.sessions:.0f} B each); server RSS "
+                f"{rss_before / 1e6:.0f} → {rss_after / 1e6:.0f} MB after one request on each session",
+                flush=True,
+            )
 
         print(f"\nper core beside Keycloak's published sizing per vCPU ({args.repeat} run(s) each):")
-        print(f"  {'':<28} {'measured/cores best':>19} {'median':>7} {'CPU-ms best':>11} {'median':>7} "
-              f"{'1000/CPU-ms best':>16} {'median':>7}")
+        print(
+            f"  {'':<28} {'measured/cores best':>19} {'median':>7} {'CPU-ms best':>11} {'median':>7} "
+            f"{'1000/CPU-ms best':>16} {'median':>7}"
+        )
         for key, label in labels.items():
             kc = KEYCLOAK_PER_VCPU.get(key)
             rates, ms = RATES[label], CPU_MS[label]
             best_ms, med_ms = min(ms), statistics.median(ms)
-            print(f"  {key:<28} {max(rates) / cores:19.1f} {statistics.median(rates) / cores:7.1f} "
-                  f"{best_ms:11.2f} {med_ms:7.2f} {1000 / best_ms:16.1f} {1000 / med_ms:7.1f}"
-                  + (f"   (Keycloak {kc})" if kc else ""))
+            print(
+                f"  {key:<28} {max(rates) / cores:19.1f} {statistics.median(rates) / cores:7.1f} "
+                f"{best_ms:11.2f} {med_ms:7.2f} {1000 / best_ms:16.1f} {1000 / med_ms:7.1f}"
+                + (f"   (Keycloak {kc})" if kc else "")
+            )
         loadavg = os.getloadavg()
-        print(f"\nload average at the end: {loadavg[0]:.2f} {loadavg[1]:.2f} {loadavg[2]:.2f} on {cores} cores")
+        print(
+            f"\nload average at the end: {loadavg[0]:.2f} {loadavg[1]:.2f} {loadavg[2]:.2f} on {cores} cores"
+        )
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
         with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -388,9 +481,16 @@ def seed_access(url: str, client_id: str, n: int) -> list[str]:
         account_id = s.execute(text("SELECT min(id) FROM citizen_accounts")).scalar()
         for _ in range(n):
             at = new_token(32)
-            s.add(OAuthToken(client_id=client_id, account_id=account_id, scope="openid profile address phone",
-                             access_hash=token_hash(at), family=secrets.token_hex(16),
-                             expires_at=utcnow() + timedelta(hours=1)))
+            s.add(
+                OAuthToken(
+                    client_id=client_id,
+                    account_id=account_id,
+                    scope="openid profile address phone",
+                    access_hash=token_hash(at),
+                    family=secrets.token_hex(16),
+                    expires_at=utcnow() + timedelta(hours=1),
+                )
+            )
             out.append(at)
     engine.dispose()
     return out
@@ -421,8 +521,14 @@ def session_memory(url: str, base: str, server_pid: int, n: int) -> tuple[int, i
         ids = [a for (a,) in s.execute(text("SELECT id FROM citizen_accounts ORDER BY id"))]
         s.execute(text("DELETE FROM web_sessions"))
         for i in range(n):
-            new = service.start_session(s, "citizen", ids[i % len(ids)], ip="127.0.0.1",
-                                        user_agent="Mozilla/5.0 (bench) Chrome/120", acr="urn:hue06:loa:1")
+            new = service.start_session(
+                s,
+                "citizen",
+                ids[i % len(ids)],
+                ip="127.0.0.1",
+                user_agent="Mozilla/5.0 (bench) Chrome/120",
+                acr="urn:hue06:loa:1",
+            )
             tokens.append(new.token)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE web_sessions"))

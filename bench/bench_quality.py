@@ -104,8 +104,10 @@ def run_pipeline(url: str, data_path: Path, result_path: Path) -> tuple[service.
 
 def load_truth(path: Path) -> dict[int, dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
-        return {int(r["row"]): {"pid": r["personal_id"], "errors": set(filter(None, r["error_types"].split(";")))}
-                for r in csv.DictReader(fh)}
+        return {
+            int(r["row"]): {"pid": r["personal_id"], "errors": set(filter(None, r["error_types"].split(";")))}
+            for r in csv.DictReader(fh)
+        }
 
 
 class Score:
@@ -140,7 +142,9 @@ def reviewed(r: dict[str, Any], truth_pid: str) -> str | None:
     return truth_pid if truth_pid and truth_pid in shown else None
 
 
-def evaluate(report: service.RunReport, truth: dict[int, dict[str, Any]], family_band: dict[str, str]) -> dict:
+def evaluate(
+    report: service.RunReport, truth: dict[int, dict[str, Any]], family_band: dict[str, str]
+) -> dict:
     auto, after = Score(), Score()
     by_error: dict[str, tuple[Score, Score]] = collections.defaultdict(lambda: (Score(), Score()))
     by_band: dict[str, tuple[Score, Score]] = collections.defaultdict(lambda: (Score(), Score()))
@@ -151,8 +155,10 @@ def evaluate(report: service.RunReport, truth: dict[int, dict[str, Any]], family
         t = truth[r["row"]]
         got = r["personal_id"] if r["status"] not in ("review", "invalid") else None
         all_rows.add(t["pid"], got)
-        expected = ("deceased" if "deceased" in t["errors"] else None)
-        status_right["duplicate_found" if "duplicate" in t["errors"] and r["status"] == "duplicate" else "_"] += 1
+        expected = "deceased" if "deceased" in t["errors"] else None
+        status_right[
+            "duplicate_found" if "duplicate" in t["errors"] and r["status"] == "duplicate" else "_"
+        ] += 1
         if expected and r["status"] in ("deceased", "duplicate"):
             status_right["deceased_found"] += 1
         if not t["errors"] & UNUSABLE:
@@ -169,9 +175,16 @@ def evaluate(report: service.RunReport, truth: dict[int, dict[str, Any]], family
         by_band[band][1].add(t["pid"], final)
     dup_total = sum(1 for t in truth.values() if "duplicate" in t["errors"])
     dead_total = sum(1 for t in truth.values() if "deceased" in t["errors"])
-    return {"auto": auto, "after": after, "by_error": by_error, "by_band": by_band, "review_rows": review_rows,
-            "all_rows": all_rows, "duplicates": (status_right["duplicate_found"], dup_total),
-            "deceased": (status_right["deceased_found"], dead_total)}
+    return {
+        "auto": auto,
+        "after": after,
+        "by_error": by_error,
+        "by_band": by_band,
+        "review_rows": review_rows,
+        "all_rows": all_rows,
+        "duplicates": (status_right["duplicate_found"], dup_total),
+        "deceased": (status_right["deceased_found"], dead_total),
+    }
 
 
 def family_bands(url: str) -> tuple[dict[str, str], dict[str, int]]:
@@ -189,8 +202,15 @@ def family_bands(url: str) -> tuple[dict[str, str], dict[str, int]]:
     band_of = {}
     for name, n in counts.items():
         share = n / total
-        band_of[name] = ("≥ 10 % (Nguyễn)" if share >= 0.10 else "1–10 %" if share >= 0.01
-                         else "0.1–1 %" if share >= 0.001 else "< 0.1 % (rare)")
+        band_of[name] = (
+            "≥ 10 % (Nguyễn)"
+            if share >= 0.10
+            else "1–10 %"
+            if share >= 0.01
+            else "0.1–1 %"
+            if share >= 0.001
+            else "< 0.1 % (rare)"
+        )
     sizes = collections.Counter(band_of[f] for f in fam.values())
     return {pid: band_of[f] for pid, f in fam.items()}, dict(sizes)
 
@@ -198,8 +218,9 @@ def family_bands(url: str) -> tuple[dict[str, str], dict[str, int]]:
 # --------------------------------------------------------------------------- baselines
 
 
-def baseline_exact_id_from_file(data_path: Path, truth: dict[int, dict[str, Any]], register_ids: set[str]
-                                ) -> tuple[Score, Score]:
+def baseline_exact_id_from_file(
+    data_path: Path, truth: dict[int, dict[str, Any]], register_ids: set[str]
+) -> tuple[Score, Score]:
     """Exact ID only, read straight from the file's ID column: the ID itself, if the register has it
     (on the ID-less rows, and on every row)."""
     from hue06.quality import mapping as mp
@@ -218,8 +239,9 @@ def baseline_exact_id_from_file(data_path: Path, truth: dict[int, dict[str, Any]
     return score, every
 
 
-def baseline_generic_splink(url: str, data_path: Path, truth: dict[int, dict[str, Any]],
-                            thresholds: Thresholds) -> tuple[Score, Score, float]:
+def baseline_generic_splink(
+    url: str, data_path: Path, truth: dict[int, dict[str, Any]], thresholds: Thresholds
+) -> tuple[Score, Score, float]:
     """Splink as one would first configure it: the whole name with Jaro-Winkler, the name as typed
     (lower case, no mark folding, no tone normalisation, no name parts), date of birth by
     Levenshtein on its text, gender, commune; trained with random-sampling u and EM."""
@@ -240,27 +262,43 @@ def baseline_generic_splink(url: str, data_path: Path, truth: dict[int, dict[str
     con = duckdb.connect()
     con.execute("SET threads = 2")
     con.execute("SET memory_limit = '6GB'")
-    con.register("left_arrow", pa.table({
-        "uid": [c["uid"][i] for i in idless],
-        "name": [(c["name_raw"][i] or "").lower().strip() or None for i in idless],
-        "dob": [(c["dob"][i].isoformat() if c["dob"][i] else (str(c["dob_y"][i]) if c["dob_y"][i] else None))
-                for i in idless],
-        "gender": [c["gender"][i] for i in idless],
-        "commune": [c["commune_now"][i] for i in idless],
-    }))
+    con.register(
+        "left_arrow",
+        pa.table(
+            {
+                "uid": [c["uid"][i] for i in idless],
+                "name": [(c["name_raw"][i] or "").lower().strip() or None for i in idless],
+                "dob": [
+                    (
+                        c["dob"][i].isoformat()
+                        if c["dob"][i]
+                        else (str(c["dob_y"][i]) if c["dob_y"][i] else None)
+                    )
+                    for i in idless
+                ],
+                "gender": [c["gender"][i] for i in idless],
+                "commune": [c["commune_now"][i] for i in idless],
+            }
+        ),
+    )
     con.execute("CREATE TABLE l AS SELECT * FROM left_arrow")
     engine = make_engine(url, immediate=False)
     uid_pid: dict[int, str] = {}
     first = True
     with make_sessionmaker(engine)() as s:
         for batch in registry.iter_register(s):
-            con.register("b", pa.table({
-                "uid": [r["id"] for r in batch],
-                "name": [r["full_name"].lower() for r in batch],
-                "dob": [r["date_of_birth"].isoformat() for r in batch],
-                "gender": [r["gender"] for r in batch],
-                "commune": [r["current_commune_code"] for r in batch],
-            }))
+            con.register(
+                "b",
+                pa.table(
+                    {
+                        "uid": [r["id"] for r in batch],
+                        "name": [r["full_name"].lower() for r in batch],
+                        "dob": [r["date_of_birth"].isoformat() for r in batch],
+                        "gender": [r["gender"] for r in batch],
+                        "commune": [r["current_commune_code"] for r in batch],
+                    }
+                ),
+            )
             con.execute(("CREATE TABLE r AS " if first else "INSERT INTO r ") + "SELECT * FROM b")
             con.unregister("b")
             first = False
@@ -269,25 +307,33 @@ def baseline_generic_splink(url: str, data_path: Path, truth: dict[int, dict[str
     db_api = DuckDBAPI(connection=con)
     left, right = db_api.register("l", table_name="gl"), db_api.register("r", table_name="gr")
     settings = {
-        "link_type": "link_only", "unique_id_column_name": "uid",
+        "link_type": "link_only",
+        "unique_id_column_name": "uid",
         "comparisons": [
             cl.JaroWinklerAtThresholds("name", [0.95, 0.88]).configure(term_frequency_adjustments=True),
             cl.LevenshteinAtThresholds("dob", [1, 2]),
             cl.ExactMatch("gender"),
             cl.ExactMatch("commune"),
         ],
-        "blocking_rules_to_generate_predictions": [block_on("name"), block_on("dob"),
-                                                   block_on("substr(name, 1, 4)", "substr(dob, 1, 4)")],
+        "blocking_rules_to_generate_predictions": [
+            block_on("name"),
+            block_on("dob"),
+            block_on("substr(name, 1, 4)", "substr(dob, 1, 4)"),
+        ],
         "probability_two_random_records_match": 1 / con.execute("SELECT count(*) FROM r").fetchall()[0][0],
     }
     linker = Linker([left, right], settings, log_level=logging.WARNING)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1, num_chunks=1, min_count_per_level=None)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=2e6, seed=1, num_chunks=1, min_count_per_level=None
+    )
     for rule in (block_on("dob"), block_on("name")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     preds = linker.inference.predict(threshold_match_probability=0.01)
     best: dict[int, tuple[int, float]] = {}
-    for uid_l, uid_r, p in con.execute(f"SELECT uid_l, uid_r, match_probability FROM {preds.physical_name} "
-                                       "ORDER BY uid_l, match_probability DESC").fetchall():
+    for uid_l, uid_r, p in con.execute(
+        f"SELECT uid_l, uid_r, match_probability FROM {preds.physical_name} "
+        "ORDER BY uid_l, match_probability DESC"
+    ).fetchall():
         best.setdefault(uid_l, (uid_r, p))
     seconds = time.perf_counter() - started
     auto, after = Score(), Score()
@@ -329,9 +375,12 @@ def splink_over_every_row(url: str, data_path: Path, truth: dict[int, dict[str, 
     reg = db_api.register("reg_link", table_name="all_reg")
     lk = Linker([inp, reg], settings(linker.register_size), log_level=logging.WARNING)
     for col in TF_COLUMNS:
-        lk.table_management.register_term_frequency_lookup(db_api.register(f"tf_{col}", table_name=f"all_tf_{col}"),
-                                                           col)
-    lk.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=6, num_chunks=1, min_count_per_level=None)
+        lk.table_management.register_term_frequency_lookup(
+            db_api.register(f"tf_{col}", table_name=f"all_tf_{col}"), col
+        )
+    lk.training.estimate_u_using_random_sampling(
+        max_pairs=2e6, seed=6, num_chunks=1, min_count_per_level=None
+    )
     preds = lk.inference.predict_between(inp, reg, threshold_match_weight=-10, warning_mode="never")
     best = con.execute(f"""
         SELECT p.uid_l, r.id_key, p.match_probability FROM (
@@ -362,7 +411,9 @@ def main() -> None:
     ap.add_argument("--skip-splink-all", action="store_true")
     args = ap.parse_args()
     url = args.db or f"sqlite:///{Path('var/bench').resolve() / f'quality-{args.residents}.db'}"
-    print(f"hue06 quality benchmark — {date.today()} — {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"hue06 quality benchmark — {date.today()} — {platform.machine()}, Python {platform.python_version()}"
+    )
     built = ensure_register(url, args.residents, args.seed)
     if built:
         print(f"register built: {args.residents:,} residents in {built:.0f} s")
@@ -370,16 +421,20 @@ def main() -> None:
         data, truth_path, result = Path(tmp) / "bhyt.csv", Path(tmp) / "truth.csv", Path(tmp) / "result.csv"
         started = time.perf_counter()
         generate(url, args.rows, args.missing_id_rate, args.seed, data, truth_path)
-        print(f"sector file: {args.rows:,} rows ({data.stat().st_size / 2**20:.0f} MB) generated in "
-              f"{time.perf_counter() - started:.0f} s")
+        print(
+            f"sector file: {args.rows:,} rows ({data.stat().st_size / 2**20:.0f} MB) generated in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
         report, seconds = run_pipeline(url, data, result)
         memory = peak_rss_gb()
         truth = load_truth(truth_path)
         bands, band_sizes = family_bands(url)
         ev = evaluate(report, truth, bands)
         t = Thresholds()
-        print(f"\nwhole run: {seconds:.1f} s (target ≤ {TARGET_SECONDS} s) — peak memory {memory:.2f} GB "
-              f"+ {peak_children_gb():.2f} GB in the register-loading process (target < {TARGET_MEMORY_GB} GB)")
+        print(
+            f"\nwhole run: {seconds:.1f} s (target ≤ {TARGET_SECONDS} s) — peak memory {memory:.2f} GB "
+            f"+ {peak_children_gb():.2f} GB in the register-loading process (target < {TARGET_MEMORY_GB} GB)"
+        )
         print("  stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()))
         print("  " + report.summary_vi[0])
         print("  statuses: " + ", ".join(f"{k} {v:,}" for k, v in report.counts.items()))
@@ -389,20 +444,28 @@ def main() -> None:
         print(f"  after the review band:   {ev['after'].fmt()}   (target 99.9 % / 99.9 %)")
         print(f"  review rows among them:  {ev['review_rows']:,}")
         print(f"  every row (person right): {ev['all_rows'].fmt()}")
-        print(f"  duplicates flagged: {ev['duplicates'][0]}/{ev['duplicates'][1]}; deceased flagged: "
-              f"{ev['deceased'][0]}/{ev['deceased'][1]}")
+        print(
+            f"  duplicates flagged: {ev['duplicates'][0]}/{ev['duplicates'][1]}; deceased flagged: "
+            f"{ev['deceased'][0]}/{ev['deceased'][1]}"
+        )
         print("\n  by error type (ID-less rows)            automatic               after review")
         for name, (a, b) in sorted(ev["by_error"].items(), key=lambda kv: -kv[1][0].in_register):
-            print(f"    {name:<22} n={a.rows:>6}  P={100 * a.precision:6.2f} "
-                  f"R={100 * a.recall:6.2f}   P={100 * b.precision:6.2f} R={100 * b.recall:6.2f}")
+            print(
+                f"    {name:<22} n={a.rows:>6}  P={100 * a.precision:6.2f} "
+                f"R={100 * a.recall:6.2f}   P={100 * b.precision:6.2f} R={100 * b.recall:6.2f}"
+            )
         print("\n  by family-name frequency band (ID-less rows)")
         for name, (a, b) in sorted(ev["by_band"].items()):
-            print(f"    {name:<22} n={a.rows:>6}  P={100 * a.precision:6.2f} R={100 * a.recall:6.2f}   "
-                  f"P={100 * b.precision:6.2f} R={100 * b.recall:6.2f}   (register: {band_sizes.get(name, 0):,})")
+            print(
+                f"    {name:<22} n={a.rows:>6}  P={100 * a.precision:6.2f} R={100 * a.recall:6.2f}   "
+                f"P={100 * b.precision:6.2f} R={100 * b.recall:6.2f}   (register: {band_sizes.get(name, 0):,})"
+            )
         if not args.skip_baselines:
             engine = make_engine(url, immediate=False)
             with make_sessionmaker(engine)() as s:
-                ids = {pid for batch in registry.iter_register(s) for pid in (r["personal_id"] for r in batch)}
+                ids = {
+                    pid for batch in registry.iter_register(s) for pid in (r["personal_id"] for r in batch)
+                }
             engine.dispose()
             exact, exact_all = baseline_exact_id_from_file(data, truth, ids)
             print(f"\nbaseline, exact ID only (ID-less rows):   {exact.fmt()}")
@@ -413,10 +476,14 @@ def main() -> None:
         if not args.skip_splink_all:
             alone = splink_over_every_row(url, data, truth)
             ours = report.timings.get("match", 0.0)
-            print(f"\nSplink alone over every row (IDs ignored): linkage {alone['link']:.0f} s (after {alone['prepare']:.0f} s "
-                  f"reading the file and the register); our staged matching {ours:.0f} s → ratio "
-                  f"{alone['link'] / ours:.1f}×; whole runs {alone['prepare'] + alone['link']:.0f} s vs {seconds:.0f} s")
-            print(f"  its decisions on every row (best candidate ≥ {Thresholds().link}): {alone['score'].fmt()}")
+            print(
+                f"\nSplink alone over every row (IDs ignored): linkage {alone['link']:.0f} s (after {alone['prepare']:.0f} s "
+                f"reading the file and the register); our staged matching {ours:.0f} s → ratio "
+                f"{alone['link'] / ours:.1f}×; whole runs {alone['prepare'] + alone['link']:.0f} s vs {seconds:.0f} s"
+            )
+            print(
+                f"  its decisions on every row (best candidate ≥ {Thresholds().link}): {alone['score'].fmt()}"
+            )
         print(f"\npeak memory of the whole benchmark process: {peak_rss_gb():.2f} GB")
 
 

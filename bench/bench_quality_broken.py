@@ -23,7 +23,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_quality import ensure_register, generate, peak_rss_gb, run_pipeline
 
-BREAKS = ("cut_short", "shifted", "garbage", "other_encoding", "impossible_date", "letters_in_id", "no_name_no_id")
+BREAKS = (
+    "cut_short",
+    "shifted",
+    "garbage",
+    "other_encoding",
+    "impossible_date",
+    "letters_in_id",
+    "no_name_no_id",
+)
 
 
 def break_line(line: bytes, kind: str, rnd: random.Random) -> bytes:
@@ -40,7 +48,9 @@ def break_line(line: bytes, kind: str, rnd: random.Random) -> bytes:
     if kind == "impossible_date":
         return text.replace(fields[3], "32/13/1990", 1).encode()
     if kind == "letters_in_id":
-        return text.replace(fields[5], fields[5][:6] + "ABC" + fields[5][9:], 1).encode() if fields[5] else line
+        return (
+            text.replace(fields[5], fields[5][:6] + "ABC" + fields[5][9:], 1).encode() if fields[5] else line
+        )
     return ",".join([fields[0], fields[1], "", fields[3], fields[4], "", *fields[6:]]).encode()
 
 
@@ -69,17 +79,30 @@ def main() -> None:
                 broken[kind] += 1
         bad = Path(tmp) / "broken.csv"
         bad.write_bytes(b"\r\n".join(lines))
-        print(f"file: {args.rows:,} data rows, {sum(broken.values()):,} broken ("
-              + ", ".join(f"{k} {v:,}" for k, v in sorted(broken.items())) + ")")
+        print(
+            f"file: {args.rows:,} data rows, {sum(broken.values()):,} broken ("
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(broken.items()))
+            + ")"
+        )
         report, seconds = run_pipeline(url, bad, Path(tmp) / "result.csv")
         print(f"run completed in {seconds:.1f} s, peak memory {peak_rss_gb():.2f} GB")
         print(f"  result rows: {len(report.rows):,} (every data row has one)")
         print("  " + "\n  ".join(report.summary_vi))
-        print("  invalid rows by reason: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.problems.items())
-                                                     if k in ("encoding", "csv", "columns", "no_key")))
-        print("  softer problems: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.problems.items())
-                                                if ":" in k))
-        print(f"  lines reported as left out or invalid: {len(report.skipped):,} (first 500 kept with the run)")
+        print(
+            "  invalid rows by reason: "
+            + ", ".join(
+                f"{k} {v:,}"
+                for k, v in sorted(report.problems.items())
+                if k in ("encoding", "csv", "columns", "no_key")
+            )
+        )
+        print(
+            "  softer problems: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(report.problems.items()) if ":" in k)
+        )
+        print(
+            f"  lines reported as left out or invalid: {len(report.skipped):,} (first 500 kept with the run)"
+        )
         for line, row, _vi, en in report.skipped[:5]:
             print(f"    line {line}{f' (row {row})' if row else ''}: {en}")
 

@@ -117,8 +117,14 @@ def _sched_s(pids: list[int]) -> tuple[float, float]:
 def _backends(url: str) -> list[int]:
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
-        pids = [r[0] for r in conn.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))]
+        pids = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        ]
     engine.dispose()
     return pids
 
@@ -148,12 +154,26 @@ def prepare(url: str, residents: int, seed: int) -> tuple[str, str, list[dict]]:
         province_token = identity.create_api_token(s, f"bench_tinh_{tag}", "bench")
         commune_token = identity.create_api_token(s, f"bench_xa_{tag}", "bench")
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT personal_id, family_name, given_name, full_name, commune_code FROM residents "
-            "TABLESAMPLE SYSTEM (1) LIMIT 5000")).mappings().all()
-        local = conn.execute(text(
-            "SELECT personal_id, family_name, given_name, full_name, commune_code FROM residents "
-            "WHERE commune_code = '19750' LIMIT 500")).mappings().all()
+        rows = (
+            conn.execute(
+                text(
+                    "SELECT personal_id, family_name, given_name, full_name, commune_code FROM residents "
+                    "TABLESAMPLE SYSTEM (1) LIMIT 5000"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        local = (
+            conn.execute(
+                text(
+                    "SELECT personal_id, family_name, given_name, full_name, commune_code FROM residents "
+                    "WHERE commune_code = '19750' LIMIT 500"
+                )
+            )
+            .mappings()
+            .all()
+        )
     engine.dispose()
     sample = [dict(r) for r in rows] + [dict(r, local=True) for r in local]
     return province_token, commune_token, sample
@@ -182,15 +202,23 @@ def search_queries(sample: list[dict], n: int, rng: random.Random, local_only: b
 def get_load(base: str, token: str, ids: list[str], rate: float, seconds: float) -> dict:
     """GET a resident per request at a constant rate (bench/loadgen.py); latency from the due time."""
     total = int(rate * seconds)
-    reqs = [Request("GET", f"/api/v1/residents/{ids[i % len(ids)]}", {"Authorization": f"Bearer {token}"})
-            for i in range(total)]
+    reqs = [
+        Request("GET", f"/api/v1/residents/{ids[i % len(ids)]}", {"Authorization": f"Bearer {token}"})
+        for i in range(total)
+    ]
     outcomes, elapsed, conns = open_loop(base, reqs, rate)
     statuses: dict[int | str, int] = {}
     for o in outcomes:
         key = o.response.status if o.response else o.error
         statuses[key] = statuses.get(key, 0) + 1
-    return {"n": total, "elapsed": elapsed, "latencies": [o.latency_ms for o in outcomes],
-            "service": [o.service_ms for o in outcomes], "statuses": statuses, "connections": conns}
+    return {
+        "n": total,
+        "elapsed": elapsed,
+        "latencies": [o.latency_ms for o in outcomes],
+        "service": [o.service_ms for o in outcomes],
+        "statuses": statuses,
+        "connections": conns,
+    }
 
 
 def run_searches(base: str, token: str, queries: list[str]) -> list[float]:
@@ -206,7 +234,9 @@ def run_searches(base: str, token: str, queries: list[str]) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--residents", type=int, default=1_150_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--rate", type=float, default=200.0)
@@ -216,9 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="an existing PostgreSQL database to use (its register is reused)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args(argv)
-    print("load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(*os.getloadavg()))
-    print(f"# bench_registry_api · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
-          f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)")
+    print(
+        "load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(
+            *os.getloadavg()
+        )
+    )
+    print(
+        f"# bench_registry_api · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
+        f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)"
+    )
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     scratch = None
@@ -236,11 +272,18 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hue06-bench-") as tmp:
-            env = {**os.environ, "HUE06_DATABASE_URL": url, "HUE06_DATA_DIR": tmp,
-                   "HUE06_SECRET_KEY": "bench-secret-key-not-for-production"}
-            server = subprocess.Popen([sys.executable, "-m", "hue06", "serve", "--port", str(port),
-                                       "--workers", str(args.workers)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            env = {
+                **os.environ,
+                "HUE06_DATABASE_URL": url,
+                "HUE06_DATA_DIR": tmp,
+                "HUE06_SECRET_KEY": "bench-secret-key-not-for-production",
+            }
+            server = subprocess.Popen(
+                [sys.executable, "-m", "hue06", "serve", "--port", str(port), "--workers", str(args.workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -269,34 +312,51 @@ def main(argv: list[str] | None = None) -> int:
             p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
             ok_rate = res["n"] / res["elapsed"]
             bad = {k: v for k, v in res["statuses"].items() if k != 200}
-            print(f"GET /api/v1/residents/{{id}}: {res['n']} requests in {res['elapsed']:.1f} s "
-                  f"({ok_rate:.0f}/s, asked {args.rate:.0f}/s); statuses {res['statuses']}; {res['connections']} connections")
-            print(f"  latency from due time   p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  max {max(lat):.1f} ms"
-                  f"   target p99 ≤ {TARGETS['p99_ms']:.0f} ms {'OK' if p99 <= TARGETS['p99_ms'] else 'MISSED'}")
+            print(
+                f"GET /api/v1/residents/{{id}}: {res['n']} requests in {res['elapsed']:.1f} s "
+                f"({ok_rate:.0f}/s, asked {args.rate:.0f}/s); statuses {res['statuses']}; {res['connections']} connections"
+            )
+            print(
+                f"  latency from due time   p50 {p50:.1f} ms  p95 {p95:.1f} ms  p99 {p99:.1f} ms  max {max(lat):.1f} ms"
+                f"   target p99 ≤ {TARGETS['p99_ms']:.0f} ms {'OK' if p99 <= TARGETS['p99_ms'] else 'MISSED'}"
+            )
             svc = res["service"]
-            print(f"  latency from send time  p50 {percentile(svc, 50):.1f} ms  p95 {percentile(svc, 95):.1f} ms  "
-                  f"p99 {percentile(svc, 99):.1f} ms")
-            print(f"  CPU per request: server {cpu_app:.2f} ms + PostgreSQL {cpu_db:.2f} ms "
-                  f"→ at most {1000 / (cpu_app + cpu_db) * (os.cpu_count() or 1):.0f} requests/s on "
-                  f"{os.cpu_count()} idle cores (load generator not counted)")
-            print(f"  server threads were on a CPU {sched1[0] - sched0[0]:.1f} s and waited for one {starved:.1f} s "
-                  f"during the run (time spent runnable but not running: other processes held the cores)")
+            print(
+                f"  latency from send time  p50 {percentile(svc, 50):.1f} ms  p95 {percentile(svc, 95):.1f} ms  "
+                f"p99 {percentile(svc, 99):.1f} ms"
+            )
+            print(
+                f"  CPU per request: server {cpu_app:.2f} ms + PostgreSQL {cpu_db:.2f} ms "
+                f"→ at most {1000 / (cpu_app + cpu_db) * (os.cpu_count() or 1):.0f} requests/s on "
+                f"{os.cpu_count()} idle cores (load generator not counted)"
+            )
+            print(
+                f"  server threads were on a CPU {sched1[0] - sched0[0]:.1f} s and waited for one {starved:.1f} s "
+                f"during the run (time spent runnable but not running: other processes held the cores)"
+            )
             failed |= p99 > TARGETS["p99_ms"] or bool(bad)
 
-            for who, token, local in (("province officer", province_token, False),
-                                      ("commune officer", commune_token, True)) if args.searches else ():
+            for who, token, local in (
+                (("province officer", province_token, False), ("commune officer", commune_token, True))
+                if args.searches
+                else ()
+            ):
                 queries = search_queries(sample, args.searches, rng, local_only=local)
                 run_searches(base, token, queries[:20])  # warm-up
                 times = run_searches(base, token, queries)
                 s95 = percentile(times, 95)
-                print(f"name search ({who}, {len(times)} queries): p50 {statistics.median(times):.1f} ms  "
-                      f"p95 {s95:.1f} ms  p99 {percentile(times, 99):.1f} ms  max {max(times):.1f} ms   "
-                      f"target p95 ≤ {TARGETS['search_p95_ms']:.0f} ms "
-                      f"{'OK' if s95 <= TARGETS['search_p95_ms'] else 'MISSED'}")
+                print(
+                    f"name search ({who}, {len(times)} queries): p50 {statistics.median(times):.1f} ms  "
+                    f"p95 {s95:.1f} ms  p99 {percentile(times, 99):.1f} ms  max {max(times):.1f} ms   "
+                    f"target p95 ≤ {TARGETS['search_p95_ms']:.0f} ms "
+                    f"{'OK' if s95 <= TARGETS['search_p95_ms'] else 'MISSED'}"
+                )
                 failed |= s95 > TARGETS["search_p95_ms"]
             cur, peak = _rss_mb(server.pid)
-            print(f"server memory (all processes): RSS {cur:.0f} MB, peak {peak:.0f} MB   "
-                  f"target < {TARGETS['rss_mb']:.0f} MB {'OK' if peak < TARGETS['rss_mb'] else 'MISSED'}")
+            print(
+                f"server memory (all processes): RSS {cur:.0f} MB, peak {peak:.0f} MB   "
+                f"target < {TARGETS['rss_mb']:.0f} MB {'OK' if peak < TARGETS['rss_mb'] else 'MISSED'}"
+            )
             failed |= peak >= TARGETS["rss_mb"]
             server.terminate()
             server.wait(timeout=30)
@@ -307,8 +367,13 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(timeout=30)
         if scratch and not args.keep:
             with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                                  "AND pid <> pg_backend_pid()"), {"n": scratch})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                        "AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": scratch},
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         elif scratch:
             print(f"kept database {scratch}")

@@ -62,25 +62,40 @@ def run_postgresql(residents: int, seed: int) -> dict:
         figures = build_province(url, residents, seed)
         figures["wall_seconds"] = round(time.perf_counter() - started, 1)
         with admin.connect() as conn:
-            figures["size_mb"] = round(conn.execute(text("SELECT pg_database_size(:n)"), {"n": name}).scalar() / 2**20)
+            figures["size_mb"] = round(
+                conn.execute(text("SELECT pg_database_size(:n)"), {"n": name}).scalar() / 2**20
+            )
     finally:
         with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                    "AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--residents", type=int, default=1_150_000)
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args(argv)
-    print("load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(*os.getloadavg()))
-    print(f"# bench_registry_load · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
-          f"Python {platform.python_version()} · {args.residents:,} residents, seed {args.seed}")
+    print(
+        "load average before: {:.2f} {:.2f} {:.2f} (the machine is shared; figures depend on it)".format(
+            *os.getloadavg()
+        )
+    )
+    print(
+        f"# bench_registry_load · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
+        f"Python {platform.python_version()} · {args.residents:,} residents, seed {args.seed}"
+    )
     failed = False
     for backend, run in (("sqlite", run_sqlite), ("postgresql", run_postgresql)):
         if args.only and backend != args.only:
@@ -94,11 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS_S[backend] * args.residents / 1_150_000
         ok = f["wall_seconds"] <= target
         failed |= not ok
-        print(f"{backend:10}  total {f['wall_seconds']:6.1f} s (generate {f['generate_seconds']} s)  "
-              f"target ≤ {target:.0f} s {'OK' if ok else 'MISSED'}  ·  {f['residents']:,} residents, "
-              f"{f['households']:,} households, {f['digital_addresses']:,} digital addresses, "
-              f"{f['deceased']:,} deceased  ·  {f['size_mb']} MB on disk  ·  "
-              f"{f['residents'] / f['wall_seconds']:,.0f} residents/s")
+        print(
+            f"{backend:10}  total {f['wall_seconds']:6.1f} s (generate {f['generate_seconds']} s)  "
+            f"target ≤ {target:.0f} s {'OK' if ok else 'MISSED'}  ·  {f['residents']:,} residents, "
+            f"{f['households']:,} households, {f['digital_addresses']:,} digital addresses, "
+            f"{f['deceased']:,} deceased  ·  {f['size_mb']} MB on disk  ·  "
+            f"{f['residents'] / f['wall_seconds']:,.0f} residents/s"
+        )
     print(f"peak RSS of this process: {_peak_rss_mb():.0f} MB")
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 1 if failed else 0

@@ -84,8 +84,10 @@ def bench_stats(url: str, repeat: int) -> list[float]:
             t = time.perf_counter()
             result = stats.compute(s, today - timedelta(days=365 + 30), today - timedelta(days=31))
             times.append((time.perf_counter() - t) * 1000)
-        print(f"stats: {result.totals['total']:,} dossiers, online {result.totals['online_rate']:.1%}, "
-              f"{len(result.communes)} communes, {len(result.agencies)} agencies")
+        print(
+            f"stats: {result.totals['total']:,} dossiers, online {result.totals['online_rate']:.1%}, "
+            f"{len(result.communes)} communes, {len(result.agencies)} agencies"
+        )
     engine.dispose()
     return times[1:]  # the first run warms the caches
 
@@ -104,30 +106,58 @@ def prepare_submissions(url: str, n: int) -> tuple[list[dict], str]:
     one_hash = hash_password(PASSWORD)  # the same hash for every bench account: argon2 is slow on purpose
     jobs: list[dict] = []
     with session_scope(factory) as s:
-        ids = [r[0] for r in s.execute(text("SELECT id, personal_id FROM residents WHERE status = 'alive' "
-                                            "ORDER BY id LIMIT :n"), {"n": n})]
-        rows = s.execute(text("SELECT id, personal_id FROM residents WHERE id = ANY(:ids)"), {"ids": ids}).all()
+        ids = [
+            r[0]
+            for r in s.execute(
+                text("SELECT id, personal_id FROM residents WHERE status = 'alive' ORDER BY id LIMIT :n"),
+                {"n": n},
+            )
+        ]
+        rows = s.execute(
+            text("SELECT id, personal_id FROM residents WHERE id = ANY(:ids)"), {"ids": ids}
+        ).all()
         for rid, pid in rows:
-            s.add(CitizenAccount(subject=secrets.token_hex(16), resident_id=rid, personal_id=pid,
-                                 password_hash=one_hash, status="active", level=2))
+            s.add(
+                CitizenAccount(
+                    subject=secrets.token_hex(16),
+                    resident_id=rid,
+                    personal_id=pid,
+                    password_hash=one_hash,
+                    status="active",
+                    level=2,
+                )
+            )
     with session_scope(factory) as s:
         accounts = s.execute(text("SELECT id, resident_id FROM citizen_accounts ORDER BY id")).all()
     for i, (account_id, resident_id) in enumerate(accounts):
-        actor = Actor(kind="citizen", id=str(account_id), resident_id=resident_id,
-                      extra={"level": "2", "acr": "urn:hue06:loa:2"})
+        actor = Actor(
+            kind="citizen",
+            id=str(account_id),
+            resident_id=resident_id,
+            extra={"level": "2", "acr": "urn:hue06:loa:2"},
+        )
         with session_scope(factory) as s:
             session_token = identity.start_session(s, "citizen", account_id, 2, acr="urn:hue06:loa:2").token
             if i % 2 == 0:  # free: temporary absence
                 d = service.start_dossier(s, actor, "DVC06-05")
-                service.save_answers(s, actor, d.id, {"noi_den": "Đà Nẵng", "tu_ngay": "2024-07-01",
-                                                      "den_ngay": "2024-07-20"}, "vang")
+                service.save_answers(
+                    s,
+                    actor,
+                    d.id,
+                    {"noi_den": "Đà Nẵng", "tu_ngay": "2024-07-01", "den_ngay": "2024-07-20"},
+                    "vang",
+                )
                 jobs.append({"kind": "free", "id": d.id, "cookie": session_token})
             else:  # LLTP, paid: the signed callback submits it
                 d = service.start_dossier(s, actor, "DVC06-22")
                 service.save_answers(s, actor, d.id, {"loai_phieu": ["1", "2"], "so_ban": "1"}, "loai_phieu")
-                service.save_answers(s, actor, d.id, {"ho_ten_cha": "Trần Văn A", "ho_ten_me": "Lê Thị B"}, "gia_dinh")
+                service.save_answers(
+                    s, actor, d.id, {"ho_ten_cha": "Trần Văn A", "ho_ten_me": "Lê Thị B"}, "gia_dinh"
+                )
                 service.save_answers(s, actor, d.id, {"qua_trinh_cu_tru": "Huế"}, "cu_tru")
-                service.save_answers(s, actor, d.id, {"muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"}, "muc_dich")
+                service.save_answers(
+                    s, actor, d.id, {"muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"}, "muc_dich"
+                )
                 intent = service.begin_payment(s, actor, d.id, gw)
                 body, sig = gw.make_callback(intent.ref, intent.amount)
                 jobs.append({"kind": "paid", "id": d.id, "body": body, "sig": sig})
@@ -144,14 +174,27 @@ def submit_load(base: str, jobs: list[dict], rate: float) -> dict:
     reqs = []
     for job in jobs:
         if job["kind"] == "free":
-            reqs.append(Request("POST", f"/services/dossiers/{job['id']}/submit",
-                                {"Cookie": f"hue06_session={job['cookie']}; hue06_csrf={csrf}",
-                                 "Content-Type": "application/x-www-form-urlencoded"},
-                                f"csrf_token={csrf}".encode()))
+            reqs.append(
+                Request(
+                    "POST",
+                    f"/services/dossiers/{job['id']}/submit",
+                    {
+                        "Cookie": f"hue06_session={job['cookie']}; hue06_csrf={csrf}",
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    },
+                    f"csrf_token={csrf}".encode(),
+                )
+            )
         else:
             body = job["body"] if isinstance(job["body"], bytes) else job["body"].encode()
-            reqs.append(Request("POST", "/api/v1/services/payments/callback/simulator",
-                                {"X-Hue06-Signature": job["sig"], "Content-Type": "application/json"}, body))
+            reqs.append(
+                Request(
+                    "POST",
+                    "/api/v1/services/payments/callback/simulator",
+                    {"X-Hue06-Signature": job["sig"], "Content-Type": "application/json"},
+                    body,
+                )
+            )
 
     def check(i: int, r: Response) -> bool:
         if jobs[i]["kind"] == "free":
@@ -183,7 +226,9 @@ def bench_inbox(base: str, token: str, repeat: int) -> tuple[list[float], int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--residents", type=int, default=20_000)
     parser.add_argument("--dossiers", type=int, default=400_000)
     parser.add_argument("--open", type=int, default=10_000)
@@ -194,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="Uvicorn worker processes")
     parser.add_argument("--only", default="stats,submit,inbox", help="which parts to run (comma-separated)")
     args = parser.parse_args(argv)
-    print(f"# bench_services · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
-          f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)")
+    print(
+        f"# bench_services · {date.today():%d %b %Y} · {platform.machine()} · {os.cpu_count()} CPU · "
+        f"Python {platform.python_version()} · PostgreSQL · {args.workers} worker(s)"
+    )
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     scratch = f"hue06_bench_services_{os.getpid()}"
     with admin.connect() as conn:
@@ -209,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         if "stats" in parts:
             times = bench_stats(url, args.repeat)
             stats_ms = statistics.median(times)
-            print(f"statistics over {args.dossiers:,} dossiers: median {stats_ms:.0f} ms, worst {max(times):.0f} ms "
-                  f"(target ≤ {TARGETS['stats_ms']:.0f})")
+            print(
+                f"statistics over {args.dossiers:,} dossiers: median {stats_ms:.0f} ms, worst {max(times):.0f} ms "
+                f"(target ≤ {TARGETS['stats_ms']:.0f})"
+            )
             failed |= stats_ms > TARGETS["stats_ms"]
         if not parts & {"submit", "inbox"}:
             return 1 if failed else 0
@@ -222,9 +271,12 @@ def main(argv: list[str] | None = None) -> int:
         base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory(prefix="hue06-bench-") as tmp:
             env = {**os.environ, "HUE06_DATABASE_URL": url, "HUE06_DATA_DIR": tmp, "HUE06_SECRET_KEY": SECRET}
-            server = subprocess.Popen([sys.executable, "-m", "hue06", "serve", "--port", str(port),
-                                       "--workers", str(args.workers)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server = subprocess.Popen(
+                [sys.executable, "-m", "hue06", "serve", "--port", str(port), "--workers", str(args.workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -242,9 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             result = submit_load(base, jobs[warm:] if "submit" in parts else [], args.rate)
             all_lat = result["latencies"]["free"] + result["latencies"]["paid"] or [0.0]
             p99 = percentile(all_lat, 99)
-            print(f"submissions at {args.rate:.0f}/s: {len(all_lat):,} sent after {warm} to warm up, outcomes {result['statuses']}; "
-                  f"p50 {percentile(all_lat, 50):.0f} ms, p95 {percentile(all_lat, 95):.0f} ms, p99 {p99:.0f} ms "
-                  f"(target ≤ {TARGETS['submit_p99_ms']:.0f})")
+            print(
+                f"submissions at {args.rate:.0f}/s: {len(all_lat):,} sent after {warm} to warm up, outcomes {result['statuses']}; "
+                f"p50 {percentile(all_lat, 50):.0f} ms, p95 {percentile(all_lat, 95):.0f} ms, p99 {p99:.0f} ms "
+                f"(target ≤ {TARGETS['submit_p99_ms']:.0f})"
+            )
             for kind, lat in result["latencies"].items():
                 if lat:
                     print(f"  {kind}: p50 {percentile(lat, 50):.0f} ms, p99 {percentile(lat, 99):.0f} ms")
@@ -252,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
 
             inbox_times, shown = bench_inbox(base, officer_token, args.repeat)
             inbox_ms = statistics.median(inbox_times)
-            print(f"inbox of {args.open:,}+ open dossiers ({shown} on the first page): median {inbox_ms:.0f} ms, "
-                  f"p95 {percentile(inbox_times, 95):.0f} ms (target ≤ {TARGETS['inbox_ms']:.0f})")
+            print(
+                f"inbox of {args.open:,}+ open dossiers ({shown} on the first page): median {inbox_ms:.0f} ms, "
+                f"p95 {percentile(inbox_times, 95):.0f} ms (target ≤ {TARGETS['inbox_ms']:.0f})"
+            )
             failed |= inbox_ms > TARGETS["inbox_ms"]
     finally:
         if server is not None:
@@ -265,8 +321,13 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=10)
         if not args.keep:
             with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                                  "AND pid <> pg_backend_pid()"), {"n": scratch})
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                        "AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": scratch},
+                )
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}"'))
         else:
             print(f"kept {url}")

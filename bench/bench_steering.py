@@ -30,7 +30,9 @@ def _default_reference() -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, default=_default_reference(), help="the report's text export")
+    parser.add_argument(
+        "--reference", type=Path, default=_default_reference(), help="the report's text export"
+    )
     parser.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--rounds", type=int, default=3, help="report generations to time (median reported)")
     args = parser.parse_args()
@@ -89,23 +91,39 @@ def main() -> int:
     print("== steering benchmark")
     print(f"reference: {args.reference.name} ({len(text):,} characters, {text.count(chr(10)) + 1} lines)")
     print(f"database: {url.split('://')[0]}")
-    print(f"parse: {t1 - t0:.3f} s   checks: {t2 - t1:.3f} s   import into the database (parse+check+store): "
-          f"{t3 - t2:.3f} s")
-    print(f"import total: {import_s:.3f} s  (target ≤ {IMPORT_TARGET_S:.0f} s)  "
-          f"{'OK' if import_s <= IMPORT_TARGET_S else 'TOO SLOW'}")
-    print(f"report DOCX: median {statistics.median(docx_times):.3f} s ({docx_size:,} bytes)   "
-          f"PDF: median {statistics.median(pdf_times):.3f} s ({pdf_size:,} bytes)   rounds: {len(total_times)}")
-    print(f"report total (DOCX+PDF): {report_s:.3f} s  (target ≤ {REPORT_TARGET_S:.0f} s)  "
-          f"{'OK' if report_s <= REPORT_TARGET_S else 'TOO SLOW'}")
-    print(f"imported: {outcome.counts['tasks']} task rows (report states {outcome.stated.get('tasks_total')}), "
-          f"{outcome.counts['services25']} + {outcome.counts['services28']} services, {outcome.counts['models']} "
-          f"models, {outcome.counts['hanoi_models']} Hanoi models, {outcome.counts['r175_tasks']} Resolution 175 tasks")
-    print(f"tasks: completed {f['tasks_completed']}, recurring {f['tasks_recurring']}, in progress "
-          f"{f['tasks_in_progress']}, behind {f['tasks_behind']}, overdue on 10/07/2024 {f['tasks_overdue']}")
-    print(f"25 services: {f['dossiers_online']:,} online / {f['dossiers_total']:,} dossiers = "
-          f"{f['dossiers_online_rate']}%, on time {f['dossiers_on_time']:,}, overdue {f['dossiers_overdue']:,}")
-    print(f"models: {f['models_deployed']}/{f['models_total']} deployed, {f['models_not_started']} not started; "
-          f"Hanoi models {f['hanoi_deployed']} deployed, {f['hanoi_studying']} studied")
+    print(
+        f"parse: {t1 - t0:.3f} s   checks: {t2 - t1:.3f} s   import into the database (parse+check+store): "
+        f"{t3 - t2:.3f} s"
+    )
+    print(
+        f"import total: {import_s:.3f} s  (target ≤ {IMPORT_TARGET_S:.0f} s)  "
+        f"{'OK' if import_s <= IMPORT_TARGET_S else 'TOO SLOW'}"
+    )
+    print(
+        f"report DOCX: median {statistics.median(docx_times):.3f} s ({docx_size:,} bytes)   "
+        f"PDF: median {statistics.median(pdf_times):.3f} s ({pdf_size:,} bytes)   rounds: {len(total_times)}"
+    )
+    print(
+        f"report total (DOCX+PDF): {report_s:.3f} s  (target ≤ {REPORT_TARGET_S:.0f} s)  "
+        f"{'OK' if report_s <= REPORT_TARGET_S else 'TOO SLOW'}"
+    )
+    print(
+        f"imported: {outcome.counts['tasks']} task rows (report states {outcome.stated.get('tasks_total')}), "
+        f"{outcome.counts['services25']} + {outcome.counts['services28']} services, {outcome.counts['models']} "
+        f"models, {outcome.counts['hanoi_models']} Hanoi models, {outcome.counts['r175_tasks']} Resolution 175 tasks"
+    )
+    print(
+        f"tasks: completed {f['tasks_completed']}, recurring {f['tasks_recurring']}, in progress "
+        f"{f['tasks_in_progress']}, behind {f['tasks_behind']}, overdue on 10/07/2024 {f['tasks_overdue']}"
+    )
+    print(
+        f"25 services: {f['dossiers_online']:,} online / {f['dossiers_total']:,} dossiers = "
+        f"{f['dossiers_online_rate']}%, on time {f['dossiers_on_time']:,}, overdue {f['dossiers_overdue']:,}"
+    )
+    print(
+        f"models: {f['models_deployed']}/{f['models_total']} deployed, {f['models_not_started']} not started; "
+        f"Hanoi models {f['hanoi_deployed']} deployed, {f['hanoi_studying']} studied"
+    )
     print(f"mismatches found: {len(mismatches)}")
     ok = import_s <= IMPORT_TARGET_S and report_s <= REPORT_TARGET_S
     return 0 if ok else 1

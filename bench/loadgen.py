@@ -82,7 +82,9 @@ class _Pool:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.opened = 0
 
-    async def take(self, fresh: bool = False) -> tuple[bool, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    async def take(
+        self, fresh: bool = False
+    ) -> tuple[bool, tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
         """(reused, connection)."""
         if self.idle and not fresh:
             return True, self.idle.pop()
@@ -100,8 +102,13 @@ class _Pool:
             w.close()
 
 
-async def _run(host: str, port: int, requests: Sequence[Request], rate: float,
-               check: Callable[[int, Response], bool] | None) -> tuple[list[Outcome], float, int]:
+async def _run(
+    host: str,
+    port: int,
+    requests: Sequence[Request],
+    rate: float,
+    check: Callable[[int, Response], bool] | None,
+) -> tuple[list[Outcome], float, int]:
     pool = _Pool(host, port)
     hostport = f"{host}:{port}"
     wire = [r.encode(hostport) for r in requests]
@@ -128,7 +135,9 @@ async def _run(host: str, port: int, requests: Sequence[Request], rate: float,
                     exc = None
             if exc is not None:
                 done = time.perf_counter()
-                outcomes.append(Outcome(i, None, (done - due) * 1000, (done - sent) * 1000, type(exc).__name__))
+                outcomes.append(
+                    Outcome(i, None, (done - due) * 1000, (done - sent) * 1000, type(exc).__name__)
+                )
                 return
         done = time.perf_counter()
         pool.give(conn, keep=resp.headers.get("connection", "").lower() != "close")
@@ -149,8 +158,9 @@ async def _run(host: str, port: int, requests: Sequence[Request], rate: float,
     return sorted(outcomes, key=lambda o: o.index), elapsed, pool.opened
 
 
-def open_loop(base: str, requests: Sequence[Request], rate: float,
-              check: Callable[[int, Response], bool] | None = None) -> tuple[list[Outcome], float, int]:
+def open_loop(
+    base: str, requests: Sequence[Request], rate: float, check: Callable[[int, Response], bool] | None = None
+) -> tuple[list[Outcome], float, int]:
     """Send `requests` at `rate` per second to `base` (http://host:port); (outcomes, seconds, connections)."""
     hostport = base.split("://", 1)[1].rstrip("/")
     host, _, port = hostport.partition(":")

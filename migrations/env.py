@@ -23,8 +23,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=False)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=False
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

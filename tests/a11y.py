@@ -23,8 +23,10 @@ def axe_violations(page: Any) -> list[dict]:
 def describe(violations: list[dict]) -> str:
     lines = []
     for v in violations:
-        targets = "; ".join(" ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
-                            for n in v["nodes"][:4])
+        targets = "; ".join(
+            " ".join(n["target"]) if isinstance(n["target"], list) else str(n["target"])
+            for n in v["nodes"][:4]
+        )
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s): {targets}")
     return "\n".join(lines)
 
@@ -35,5 +37,9 @@ def assert_accessible(page: Any, where: str = "") -> None:
     assert not violations, f"{where or page.url}:\n{describe(violations)}"
     width = page.viewport_size["width"] if page.viewport_size else None
     if width is not None and width <= 480:
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert overflow <= 0, f"{where or page.url}: the page is {overflow}px wider than a {width}px phone screen"
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (
+            f"{where or page.url}: the page is {overflow}px wider than a {width}px phone screen"
+        )

@@ -25,7 +25,9 @@ from hue06.core.config import Settings
 from hue06.core.db import Base, import_all_models, make_engine, make_sessionmaker, normalize_url
 from hue06.core.migrate import upgrade
 
-PG_ADMIN_URL = normalize_url(os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+PG_ADMIN_URL = normalize_url(
+    os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = "/usr/bin/chromium"
 TEST_PASSWORD = "mat-khau-thu-nghiem-2024"  # test fixture password, not a secret
@@ -59,8 +61,12 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"),
-                         {"n": name})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -168,8 +174,11 @@ def login(client, username: str, password: str = TEST_PASSWORD) -> None:  # type
 
     client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf, "next": "/"},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf, "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     if r.headers["location"].startswith("/login/totp"):
         r = complete_totp(client, TEST_TOTP_SECRET)
@@ -208,6 +217,7 @@ def signed_in(client):  # type: ignore[no-untyped-def]
 
 # ---------------------------------------------------------------- live server and browser
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,8 +233,9 @@ def live_server(settings: Settings, session_factory: sessionmaker[Session]) -> I
 
     port = _free_port()
     application = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -248,9 +259,20 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
         yield b
         b.close()
 

@@ -35,16 +35,27 @@ def init(db: str | None = DbOption) -> None:
 
 
 @app.command()
-def serve(db: str | None = DbOption, host: str = "127.0.0.1", port: int = 8000,
-          workers: int = typer.Option(1, help="Uvicorn worker processes.")) -> None:
+def serve(
+    db: str | None = DbOption,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = typer.Option(1, help="Uvicorn worker processes."),
+) -> None:
     """Serve the web app and the JSON API."""
     import uvicorn
 
     if db:
         os.environ["HUE06_DATABASE_URL"] = db
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run("hue06.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning")
+    uvicorn.run(
+        "hue06.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
 
 
 @audit_app.command("verify")
@@ -53,8 +64,10 @@ def audit_verify(db: str | None = DbOption) -> None:
     with open_session(db, read_only=True) as session:
         count, broken = audit.verify(session)
     if broken:
-        console.print(f"[red]Nhật ký bị sửa hoặc xóa tại mục {broken.seq}.[/red] / Audit log broken at entry "
-                      f"{broken.seq}: {broken.reason}")
+        console.print(
+            f"[red]Nhật ký bị sửa hoặc xóa tại mục {broken.seq}.[/red] / Audit log broken at entry "
+            f"{broken.seq}: {broken.reason}"
+        )
         raise typer.Exit(1)
     console.print(f"[green]Nhật ký toàn vẹn: {count} mục.[/green] / Audit log intact: {count} entries.")
 

@@ -24,8 +24,12 @@ from hue06.core.errors import Hue06Error
 console = Console(stderr=True)
 out = Console()
 
-DbOption = typer.Option(None, "--db", help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
-                        envvar="HUE06_DATABASE_URL")
+DbOption = typer.Option(
+    None,
+    "--db",
+    help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
+    envvar="HUE06_DATABASE_URL",
+)
 LangOption = typer.Option("vi", "--lang", help="vi or en, for messages.")
 
 
@@ -55,6 +59,11 @@ def fail(exc: Hue06Error, lang: str = "vi") -> typer.Exit:
 def progress() -> Progress:
     """The progress bar every long job shows (on stderr, so stdout stays machine-readable)."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
     )

@@ -97,15 +97,23 @@ async def _serve_all(settings: Settings, host: str, port: int) -> None:
 
     from hue06.web.app import create_app
 
-    servers = [uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, access_log=False,
-                                             log_level="warning"))]
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(create_app(settings), host=host, port=port, access_log=False, log_level="warning")
+        )
+    ]
     try:
         demo_app = importlib.import_module("hue06.identity.demo_app")
         second = demo_app.create_demo_app_from_settings(settings)
-        servers.append(uvicorn.Server(uvicorn.Config(second, host=host, port=port + 1, access_log=False,
-                                                     log_level="warning")))
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(second, host=host, port=port + 1, access_log=False, log_level="warning")
+            )
+        )
     except (ModuleNotFoundError, AttributeError, LookupError) as exc:
-        console.print(f"[yellow]Ứng dụng thứ hai không chạy / second app not started: {type(exc).__name__}[/yellow]")
+        console.print(
+            f"[yellow]Ứng dụng thứ hai không chạy / second app not started: {type(exc).__name__}[/yellow]"
+        )
     await asyncio.gather(*(s.serve() for s in servers))
 
 
@@ -134,7 +142,18 @@ def demo(
     out.print(f"\nhue06: http://{host}:{port}/   ·   API: http://{host}:{port}/api/docs", markup=False)
     if serve:
         # A fresh process serves: building a province leaves memory the server would otherwise keep.
-        args = [sys.executable, "-m", "hue06", "demo", "--no-build", "--db", settings.database_url,
-                "--host", host, "--port", str(port)]
+        args = [
+            sys.executable,
+            "-m",
+            "hue06",
+            "demo",
+            "--no-build",
+            "--db",
+            settings.database_url,
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ]
         sys.stdout.flush()
         os.execv(sys.executable, args)  # noqa: S606 - our own interpreter and module, no shell

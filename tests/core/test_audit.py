@@ -22,8 +22,13 @@ def _write(session, n: int = 5) -> None:
 
 
 def _cli_verify(db_url: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hue06", "audit", "verify", "--db", db_url],
-                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "hue06", "audit", "verify", "--db", db_url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
 
 
 def test_intact_chain_verifies(session, db_url):

@@ -67,6 +67,7 @@ def test_normalize_tones_accepts_nfd_input():
 def test_normalize_tones_is_idempotent_and_keeps_the_letters(s):
     once = normalize_tones(s)
     assert normalize_tones(once) == once
+
     # The letters without their marks, compared without fold's legacy-font detection: "aà" and
     # "àa" are not Vietnamese, and one of them reads as VNI text.
     def letters(t: str) -> str:
@@ -203,15 +204,18 @@ def test_decode_bytes_finds_the_encoding(data, encoding):
     assert normalize_text(text) == SAMPLE
 
 
-@pytest.mark.parametrize("s", ["Văn GIỚI", "GIỚI", "SINH GIỚI VÀ Phú HỌ Vang", "Lý Điền GIỚI Phú Dương Huế",
-                               "Nữ GIỚI Lê Phú TÊN"])
+@pytest.mark.parametrize(
+    "s", ["Văn GIỚI", "GIỚI", "SINH GIỚI VÀ Phú HỌ Vang", "Lý Điền GIỚI Phú Dương Huế", "Nữ GIỚI Lê Phú TÊN"]
+)
 def test_decode_bytes_reads_upper_case_windows_1258_titles(s):
     """These once came back as TCVN3 or VNI ("GĨìI", "Lyỡ éiờèn")."""
     assert decode_bytes(_cp1258(s)) == (s, "cp1258")
 
 
-_WORDS_1258 = ("HỌ VÀ TÊN NGÀY SINH GIỚI TÍNH ĐỊA CHỈ Nữ Thừa Thiên Huế Phú Lộc Hương Thủy "
-               "Trần Thị Lê Văn Đặng Bùi Đỗ Hồ Ngô Dương Lý Quảng Điền")
+_WORDS_1258 = (
+    "HỌ VÀ TÊN NGÀY SINH GIỚI TÍNH ĐỊA CHỈ Nữ Thừa Thiên Huế Phú Lộc Hương Thủy "
+    "Trần Thị Lê Văn Đặng Bùi Đỗ Hồ Ngô Dương Lý Quảng Điền"
+)
 
 
 @given(st.lists(st.sampled_from(_WORDS_1258.split(" ")), min_size=1, max_size=8))
@@ -227,11 +231,14 @@ def test_decode_bytes_refuses_binary():
     assert err.value.code == "text.unknown_encoding"
 
 
-@pytest.mark.parametrize(("legacy", "expected", "encoding"), [
-    ("TrÇn ThÞ Thóy", "Trần Thị Thúy", "tcvn3"),  # no TCVN3 symbol character at all
-    ("NguyÔn", "Nguyễn", "tcvn3"),
-    ("Nguyeãn Thò", "Nguyễn Thị", "vni"),
-])
+@pytest.mark.parametrize(
+    ("legacy", "expected", "encoding"),
+    [
+        ("TrÇn ThÞ Thóy", "Trần Thị Thúy", "tcvn3"),  # no TCVN3 symbol character at all
+        ("NguyÔn", "Nguyễn", "tcvn3"),
+        ("Nguyeãn Thò", "Nguyễn Thị", "vni"),
+    ],
+)
 def test_short_legacy_strings_are_found_by_their_syllables(legacy, expected, encoding):
     assert detect_legacy_encoding(legacy) == encoding
     assert fix_legacy(legacy) == expected
@@ -242,10 +249,24 @@ def test_unicode_and_foreign_names_are_left_alone(text):
     assert fix_legacy(text) == text
 
 
-@pytest.mark.parametrize(("word", "ok"), [
-    ("Trần", True), ("quý", True), ("giường", True), ("nghiêng", True), ("khuỷu", True), ("xoong", True),
-    ("TrÇn", False), ("Noël", False), ("Josộ", False), ("hoàà", False), ("quan", True), ("qan", False),
-    ("ngh", False), ("bl", False),
-])
+@pytest.mark.parametrize(
+    ("word", "ok"),
+    [
+        ("Trần", True),
+        ("quý", True),
+        ("giường", True),
+        ("nghiêng", True),
+        ("khuỷu", True),
+        ("xoong", True),
+        ("TrÇn", False),
+        ("Noël", False),
+        ("Josộ", False),
+        ("hoàà", False),
+        ("quan", True),
+        ("qan", False),
+        ("ngh", False),
+        ("bl", False),
+    ],
+)
 def test_is_vietnamese_syllable(word, ok):
     assert is_vietnamese_syllable(word) is ok

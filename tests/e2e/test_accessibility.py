@@ -20,8 +20,10 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_the_checker_finds_what_it_should(page):
-    page.set_content('<html><body><img src="x.png"><p style="color:#bbb;background:#fff">mờ</p>'
-                     '<input type="text"></body></html>')
+    page.set_content(
+        '<html><body><img src="x.png"><p style="color:#bbb;background:#fff">mờ</p>'
+        '<input type="text"></body></html>'
+    )
     found = {v["id"] for v in axe_violations(page)}
     assert {"image-alt", "color-contrast", "label", "html-has-lang"} <= found
 
@@ -31,8 +33,16 @@ def test_public_pages(sqlite_only, live_server, page, session, viewport):
     service.ensure_catalogue(session)
     session.commit()
     page.set_viewport_size(viewport)
-    for path in ("/", "/login", "/account/login", "/account/register", "/services", "/services/procedures/DVC06-22",
-                 "/?lang=en", "/services?lang=en"):
+    for path in (
+        "/",
+        "/login",
+        "/account/login",
+        "/account/register",
+        "/services",
+        "/services/procedures/DVC06-22",
+        "/?lang=en",
+        "/services?lang=en",
+    ):
         page.goto(live_server + path)
         assert_accessible(page, path)
 
@@ -45,14 +55,25 @@ def test_an_officials_pages(sqlite_only, live_server, page, session, make_offici
     make_official("tinh_a11y", "province", "46")
     page.set_viewport_size(viewport)
     sign_in_page(page, live_server, "tinh_a11y", "/registry")
-    for path in ("/registry", "/registry/residents?q=nguyen+thi+lan", f"/registry/residents/{resident.personal_id}",
-                 "/registry/map?commune=19750", "/services/inbox", "/services/stats", "/services/desk", "/quality",
-                 "/steering", "/account"):
+    for path in (
+        "/registry",
+        "/registry/residents?q=nguyen+thi+lan",
+        f"/registry/residents/{resident.personal_id}",
+        "/registry/map?commune=19750",
+        "/services/inbox",
+        "/services/stats",
+        "/services/desk",
+        "/quality",
+        "/steering",
+        "/account",
+    ):
         page.goto(live_server + path)
         assert_accessible(page, path)
 
 
-def test_a_citizens_pages_and_a_form_with_errors_on_a_phone(sqlite_only, live_server, page, session, make_citizen):
+def test_a_citizens_pages_and_a_form_with_errors_on_a_phone(
+    sqlite_only, live_server, page, session, make_citizen
+):
     from tests.identity.factories import CITIZEN_PASSWORD
 
     from hue06.identity.testing import totp_code

@@ -28,8 +28,10 @@ def _sign_in_and_consent(browser: httpx.Client, authorize_url: str, personal_id:
     browser.get(login_page)
     csrf = browser.cookies.get("hue06_csrf")
     next_url = httpx.URL(login_page).params["next"]
-    r = browser.post("/account/login", data={"personal_id": personal_id, "password": CITIZEN_PASSWORD,
-                                             "csrf_token": csrf, "next": next_url})
+    r = browser.post(
+        "/account/login",
+        data={"personal_id": personal_id, "password": CITIZEN_PASSWORD, "csrf_token": csrf, "next": next_url},
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/login/totp")
     r = browser.post("/login/totp", data={"code": totp_code(secret), "csrf_token": csrf, "next": next_url})
     assert r.status_code == 303 and r.headers["location"].startswith("/oauth/authorize")
@@ -48,26 +50,36 @@ def test_full_code_flow_with_a_real_client_library(live_server, make_citizen, ma
     meta = httpx.get(f"{live_server}/.well-known/openid-configuration").json()
     assert meta["issuer"] == live_server
 
-    client = OAuth2Client(app.client_id, app.client_secret, scope="openid profile address phone",
-                          redirect_uri=REDIRECT, code_challenge_method="S256")
+    client = OAuth2Client(
+        app.client_id,
+        app.client_secret,
+        scope="openid profile address phone",
+        redirect_uri=REDIRECT,
+        code_challenge_method="S256",
+    )
     verifier, nonce = generate_token(64), generate_token(20)
-    url, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+    url, state = client.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
 
     with httpx.Client(base_url=live_server, follow_redirects=False) as browser:
         location = _sign_in_and_consent(browser, url, resident.personal_id, secret)
         assert location.startswith(REDIRECT)
 
-        token = client.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier,
-                                   state=state)
+        token = client.fetch_token(
+            meta["token_endpoint"], authorization_response=location, code_verifier=verifier, state=state
+        )
         assert {"access_token", "refresh_token", "id_token", "expires_in"} <= set(token)
 
         # ID token: signature against the JWKS, then the claims a relying party must check
         jwks = KeySet.import_key_set(httpx.get(meta["jwks_uri"]).json())
         decoded = jwt.decode(token["id_token"], jwks, algorithms=["ES256"])
-        jwt.JWTClaimsRegistry(iss={"essential": True, "value": live_server},
-                              aud={"essential": True, "value": app.client_id},
-                              nonce={"essential": True, "value": nonce},
-                              sub={"essential": True, "value": account.subject}).validate(decoded.claims)
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": live_server},
+            aud={"essential": True, "value": app.client_id},
+            nonce={"essential": True, "value": nonce},
+            sub={"essential": True, "value": account.subject},
+        ).validate(decoded.claims)
         assert decoded.header["kid"] in {k["kid"] for k in jwks.as_dict()["keys"]}
         assert decoded.claims["acr"] == "urn:hue06:loa:2" and decoded.claims["amr"] == ["pwd", "otp"]
 
@@ -83,29 +95,44 @@ def test_full_code_flow_with_a_real_client_library(live_server, make_citizen, ma
         assert client.get(meta["userinfo_endpoint"]).status_code == 200
 
         # revocation (RFC 7009) of the refresh token ends the grant: userinfo refuses the access token
-        r = client.revoke_token(meta["revocation_endpoint"], token=new["refresh_token"], token_type_hint="refresh_token")
+        r = client.revoke_token(
+            meta["revocation_endpoint"], token=new["refresh_token"], token_type_hint="refresh_token"
+        )
         assert r.status_code == 200
         r = client.get(meta["userinfo_endpoint"])
         assert r.status_code == 401 and r.json()["error"] == "invalid_token"
-        intro = httpx.post(meta["introspection_endpoint"], data={"token": new["access_token"]},
-                           auth=(app.client_id, app.client_secret)).json()
+        intro = httpx.post(
+            meta["introspection_endpoint"],
+            data={"token": new["access_token"]},
+            auth=(app.client_id, app.client_secret),
+        ).json()
         assert intro == {"active": False}
 
         # RP-initiated logout ends the citizen's session at hue06
         assert browser.get("/account").status_code == 200
-        r = browser.get(meta["end_session_endpoint"], params={"id_token_hint": token["id_token"],
-                                                              "post_logout_redirect_uri": "https://portal.example.vn/"})
+        r = browser.get(
+            meta["end_session_endpoint"],
+            params={
+                "id_token_hint": token["id_token"],
+                "post_logout_redirect_uri": "https://portal.example.vn/",
+            },
+        )
         assert r.status_code == 302 and r.headers["location"] == "https://portal.example.vn/"
         assert browser.get("/account").status_code == 303
     client.close()
 
 
 def test_client_credentials_and_introspection_against_the_server(live_server, make_app):
-    app = make_app(name="Hệ thống BHXH", redirect_uris=[], scopes="registry.verify", grant_types=["client_credentials"])
+    app = make_app(
+        name="Hệ thống BHXH", redirect_uris=[], scopes="registry.verify", grant_types=["client_credentials"]
+    )
     meta = httpx.get(f"{live_server}/.well-known/openid-configuration").json()
     with OAuth2Client(app.client_id, app.client_secret, scope="registry.verify") as client:
         token = client.fetch_token(meta["token_endpoint"], grant_type="client_credentials")
     assert token["scope"] == "registry.verify" and "refresh_token" not in token
-    intro = httpx.post(meta["introspection_endpoint"], data={"token": token["access_token"]},
-                       auth=(app.client_id, app.client_secret)).json()
+    intro = httpx.post(
+        meta["introspection_endpoint"],
+        data={"token": token["access_token"]},
+        auth=(app.client_id, app.client_secret),
+    ).json()
     assert intro["active"] is True and intro["client_id"] == app.client_id and "sub" not in intro

@@ -35,9 +35,15 @@ def demo_portal(live_server, make_app) -> Iterator[str]:  # type: ignore[no-unty
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     app = make_app(name="Cổng dịch vụ công tỉnh (demo)", redirect_uris=[f"{base}/callback"])
-    server = uvicorn.Server(uvicorn.Config(create_demo_app(live_server, app.client_id, app.client_secret,
-                                                           f"{base}/callback"),
-                                           host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_demo_app(live_server, app.client_id, app.client_secret, f"{base}/callback"),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -49,8 +55,9 @@ def demo_portal(live_server, make_app) -> Iterator[str]:  # type: ignore[no-unty
     thread.join(timeout=10)
 
 
-def test_level2_citizen_signs_into_the_second_app_without_a_second_password(sqlite_only, live_server, demo_portal,
-                                                                           make_citizen, page):
+def test_level2_citizen_signs_into_the_second_app_without_a_second_password(
+    sqlite_only, live_server, demo_portal, make_citizen, page
+):
     _account, resident, secret = make_citizen(level=2, full_name="Nguyễn Phước Bảo Châu")
 
     # 1. sign in to hue06 once: ID number, password, TOTP

@@ -17,18 +17,23 @@ FIXTURES = (province,)  # the quality tests' synthetic province, used as a fixtu
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_upload_map_verify_and_decide_a_review_row(sqlite_only, live_server, page, session, province, make_official,
-                                                   tmp_path):
+def test_upload_map_verify_and_decide_a_review_row(
+    sqlite_only, live_server, page, session, province, make_official, tmp_path
+):
     make_official("so_ldtbxh", "province", "46")
     khai = add_person(session, "Trần", "Văn", "Khải", date(1980, 4, 12), "male")
     add_person(session, "Nguyễn", "Văn", "Bảo", date(1990, 1, 5), "male")
     bao = add_person(session, "Nguyễn", "Văn", "Bảo", date(1990, 7, 21), "male")
     session.commit()
     # An unusual layout: the name column is called "Tên đối tượng hưởng" and must be mapped by hand.
-    data = csv_file(["TT", "Tên đối tượng hưởng", "Năm sinh", "Giới tính", "Số CCCD", "Nơi thường trú"], [
-        ["1", "Trần Văn Khải", "12/04/1980", "Nam", khai.personal_id, "Phường Phú Xuân"],
-        ["2", "Nguyễn Văn Bảo", "1990", "Nam", "", "Phường Phú Xuân"],
-    ], title="DANH SÁCH ĐỐI TƯỢNG BẢO TRỢ XÃ HỘI")
+    data = csv_file(
+        ["TT", "Tên đối tượng hưởng", "Năm sinh", "Giới tính", "Số CCCD", "Nơi thường trú"],
+        [
+            ["1", "Trần Văn Khải", "12/04/1980", "Nam", khai.personal_id, "Phường Phú Xuân"],
+            ["2", "Nguyễn Văn Bảo", "1990", "Nam", "", "Phường Phú Xuân"],
+        ],
+        title="DANH SÁCH ĐỐI TƯỢNG BẢO TRỢ XÃ HỘI",
+    )
     path = tmp_path / "bao-tro.csv"
     path.write_bytes(data)
 
@@ -49,7 +54,9 @@ def test_upload_map_verify_and_decide_a_review_row(sqlite_only, live_server, pag
 
     page.wait_for_url("**/quality/runs/*", timeout=120_000)
     assert "Đã xác thực 1/2 trường hợp (50,00%)" in page.locator("main").inner_text()
-    page.wait_for_function("document.querySelector('#chart-status .main-svg') !== null")  # Plotly, served locally
+    page.wait_for_function(
+        "document.querySelector('#chart-status .main-svg') !== null"
+    )  # Plotly, served locally
     assert_accessible(page, "run summary")
 
     page.get_by_role("link", name="Xác minh 1 dòng").click()
@@ -61,7 +68,8 @@ def test_upload_map_verify_and_decide_a_review_row(sqlite_only, live_server, pag
     alternatives = page.locator("table").nth(1)
     assert "Nguyễn Văn Bảo" in alternatives.inner_text()
     page.locator("form").filter(has=page.locator(f"input[value='{bao.personal_id}']")).get_by_role(
-        "button", name="Chọn người này").click()
+        "button", name="Chọn người này"
+    ).click()
     page.wait_for_url("**/review?decided=2")
     assert "Không còn dòng nào chờ xác minh" in page.content()
 

@@ -16,8 +16,9 @@ from hue06.core.audit import AuditEntry
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_commune_officer_finds_a_resident_and_is_refused_another_commune(live_server, page, sqlite_only, session,
-                                                                          make_official):
+def test_commune_officer_finds_a_resident_and_is_refused_another_commune(
+    live_server, page, sqlite_only, session, make_official
+):
     make_official("xa_tayloc", "commune", "19750")
     reg = Register(session)
     home = reg.household("19750", "27 Đinh Tiên Hoàng")
@@ -57,6 +58,9 @@ def test_commune_officer_finds_a_resident_and_is_refused_another_commune(live_se
     assert_accessible(page, "refused")
     assert stranger.personal_id not in page.content()
     session.rollback()
-    refusals = session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "resident.read_refused",
-                                                              AuditEntry.subject_id == stranger.personal_id)).all()
+    refusals = session.scalars(
+        select(AuditEntry.actor).where(
+            AuditEntry.action == "resident.read_refused", AuditEntry.subject_id == stranger.personal_id
+        )
+    ).all()
     assert refusals == ["official:xa_tayloc"]  # and the refusal is logged

@@ -22,12 +22,15 @@ FIXTURES = (make_citizen, make_resident)
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_lltp_from_request_to_signed_result(sqlite_only, live_server, browser, page, session, make_citizen,
-                                             make_official, tmp_path):
+def test_lltp_from_request_to_signed_result(
+    sqlite_only, live_server, browser, page, session, make_citizen, make_official, tmp_path
+):
     service.ensure_catalogue(session)
     account, resident, secret = make_citizen(level=2, full_name="Tôn Nữ Minh Châu", place_of_birth="Huế")
     citizen_actor = Actor(kind="citizen", id=str(account.id), resident_id=resident.id, extra={"level": "2"})
-    service.wallet_upload(session, citizen_actor, "Giấy xác nhận cư trú 2010-2020", "xac-nhan-cu-tru.pdf", pdf_bytes())
+    service.wallet_upload(
+        session, citizen_actor, "Giấy xác nhận cư trú 2010-2020", "xac-nhan-cu-tru.pdf", pdf_bytes()
+    )
     session.commit()
     officer_model = make_official("stp_e2e", "province", "46")
     officer_model.agency = "STP"
@@ -81,7 +84,9 @@ def test_lltp_from_request_to_signed_result(sqlite_only, live_server, browser, p
     # check your answers, pay, receipt with the due date
     page.wait_for_url(re.compile(r".*/check$"))
     assert_accessible(page, "check your answers")
-    assert "Phiếu số 1" in page.inner_text("[data-field=loai_phieu]") and "Phiếu số 2" in page.inner_text("[data-field=loai_phieu]")
+    assert "Phiếu số 1" in page.inner_text("[data-field=loai_phieu]") and "Phiếu số 2" in page.inner_text(
+        "[data-field=loai_phieu]"
+    )
     assert page.inner_text("[data-field=fee]") == "400.000 đồng"
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/payments/simulator/.*"))
@@ -135,7 +140,11 @@ def test_lltp_from_request_to_signed_result(sqlite_only, live_server, browser, p
     assert_accessible(page, "wallet")
     link = page.locator("a:has-text('Phiếu lý lịch tư pháp — Phiếu số 2')")
     response = page.request.get(live_server + link.get_attribute("href"))
-    assert response.ok and response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
+    assert (
+        response.ok
+        and response.headers["content-type"] == "application/pdf"
+        and response.body().startswith(b"%PDF")
+    )
 
     # --- the statistics page counts it
     officer.goto(f"{live_server}/services/stats")

@@ -30,8 +30,15 @@ def _audit(session) -> list:  # type: ignore[no-untyped-def]
 
 
 def _register(client, **fields: str):  # type: ignore[no-untyped-def]
-    data = {"personal_id": "", "full_name": "", "date_of_birth": "17/05/1990", "phone": "0912345678",
-            "password": "hoa-phuong-do-2024", "password2": "hoa-phuong-do-2024", **fields}
+    data = {
+        "personal_id": "",
+        "full_name": "",
+        "date_of_birth": "17/05/1990",
+        "phone": "0912345678",
+        "password": "hoa-phuong-do-2024",
+        "password2": "hoa-phuong-do-2024",
+        **fields,
+    }
     return client.post("/account/register", data={**data, "csrf_token": form_csrf(client)})
 
 
@@ -41,15 +48,26 @@ def _last_code(settings) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("typed", ["Nguyễn Thị Thúy", "NGUYỄN THỊ THUÝ", "nguyen thi thuy"])
-def test_self_registration_matches_the_register_and_proves_the_phone(web, make_resident, settings, session, typed):
+def test_self_registration_matches_the_register_and_proves_the_phone(
+    web, make_resident, settings, session, typed
+):
     resident = make_resident()
     r = _register(web, personal_id=resident.personal_id, full_name=typed)
     assert r.status_code == 200 and "Nhập mã xác thực" in r.text
     flow = re.search(r'name="flow" value="([^"]+)"', r.text).group(1)
     code = _last_code(settings)
     assert read_outbox(settings.sms_outbox)[-1][0] == "0912345678"
-    assert web.post("/account/register/verify", data={"flow": flow, "code": "000000" if code != "000000" else "111111",
-                                                      "csrf_token": form_csrf(web)}).status_code == 400
+    assert (
+        web.post(
+            "/account/register/verify",
+            data={
+                "flow": flow,
+                "code": "000000" if code != "000000" else "111111",
+                "csrf_token": form_csrf(web),
+            },
+        ).status_code
+        == 400
+    )
     r = web.post("/account/register/verify", data={"flow": flow, "code": code, "csrf_token": form_csrf(web)})
     assert r.status_code == 200 and "Tài khoản đã được kích hoạt" in r.text
     assert citizen_sign_in(web, resident.personal_id, "hoa-phuong-do-2024").status_code == 303
@@ -60,11 +78,19 @@ def test_self_registration_matches_the_register_and_proves_the_phone(web, make_r
     assert "citizen.registered" in [e.action for e in _audit(session)]
 
 
-@pytest.mark.parametrize("change", [
-    {"full_name": "Nguyễn Thị Thu"}, {"date_of_birth": "18/05/1990"}, {"personal_id": "046190999999"},
-    {"phone": "0987654321"}, {"status": "deceased"},
-])
-def test_registration_refuses_details_that_disagree_with_the_register(web, make_resident, settings, session, change):
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"full_name": "Nguyễn Thị Thu"},
+        {"date_of_birth": "18/05/1990"},
+        {"personal_id": "046190999999"},
+        {"phone": "0987654321"},
+        {"status": "deceased"},
+    ],
+)
+def test_registration_refuses_details_that_disagree_with_the_register(
+    web, make_resident, settings, session, change
+):
     change = dict(change)
     resident = make_resident(phone="0912345678", status=change.pop("status", "alive"))
     fields = {"personal_id": resident.personal_id, "full_name": resident.full_name, **change}
@@ -75,7 +101,9 @@ def test_registration_refuses_details_that_disagree_with_the_register(web, make_
     assert "citizen.registration_refused" in [e.action for e in _audit(session)]
 
 
-def test_registering_again_does_not_reveal_the_account_but_warns_its_owner(web, make_citizen, settings, session):
+def test_registering_again_does_not_reveal_the_account_but_warns_its_owner(
+    web, make_citizen, settings, session
+):
     _account, resident, _ = make_citizen(phone="0912345678")
     r = _register(web, personal_id=resident.personal_id, full_name=resident.full_name)
     assert r.status_code == 200 and "Nhập mã xác thực" in r.text
@@ -88,10 +116,17 @@ def test_registering_again_does_not_reveal_the_account_but_warns_its_owner(web, 
 
 def test_weak_passwords_are_refused(web, make_resident):
     resident = make_resident()
-    r = _register(web, personal_id=resident.personal_id, full_name=resident.full_name, password="12345678",
-                  password2="12345678")
+    r = _register(
+        web,
+        personal_id=resident.personal_id,
+        full_name=resident.full_name,
+        password="12345678",
+        password2="12345678",
+    )
     assert r.status_code == 400 and "quá dễ đoán" in r.text
-    r = _register(web, personal_id=resident.personal_id, full_name=resident.full_name, password="ngan", password2="ngan")
+    r = _register(
+        web, personal_id=resident.personal_id, full_name=resident.full_name, password="ngan", password2="ngan"
+    )
     assert "ít nhất 8 ký tự" in r.text
 
 
@@ -146,8 +181,11 @@ def test_official_with_totp_needs_the_code_and_a_code_is_good_once(client, make_
     make_official("canbo_xa", "commune", "19750", totp_secret=secret)
     client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post("/login", data={"username": "canbo_xa", "password": TEST_PASSWORD, "csrf_token": csrf},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": "canbo_xa", "password": TEST_PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/login/totp")
     assert "hue06_session" not in client.cookies
     r = client.post("/login/totp", data={"code": "123456", "csrf_token": csrf}, follow_redirects=False)
@@ -164,7 +202,9 @@ def test_official_with_totp_needs_the_code_and_a_code_is_good_once(client, make_
     assert "login.succeeded" in actions and "login.failed" in actions
 
 
-def test_production_officials_without_totp_enrol_on_first_login(settings, session_factory, make_official, session):
+def test_production_officials_without_totp_enrol_on_first_login(
+    settings, session_factory, make_official, session
+):
     from hue06.identity.models import Official
     from hue06.web.app import create_app
 
@@ -172,14 +212,24 @@ def test_production_officials_without_totp_enrol_on_first_login(settings, sessio
     app = create_app(dataclasses.replace(settings, environment="production", base_url="https://localhost"))
     with TestClient(app, base_url="https://localhost") as c:
         c.get("/login")
-        r = c.post("/login", data={"username": "canbo_moi", "password": TEST_PASSWORD,
-                                   "csrf_token": c.cookies.get("hue06_csrf")}, follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={
+                "username": "canbo_moi",
+                "password": TEST_PASSWORD,
+                "csrf_token": c.cookies.get("hue06_csrf"),
+            },
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"].startswith("/login/totp")
         page = c.get(r.headers["location"])
         assert "Thiết lập xác thực hai lớp" in page.text and "<svg" in page.text
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)
-        r = c.post("/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf_token": c.cookies.get("hue06_csrf")},
-                   follow_redirects=False)
+        r = c.post(
+            "/login/totp",
+            data={"code": pyotp.TOTP(secret).now(), "csrf_token": c.cookies.get("hue06_csrf")},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and c.cookies.get("hue06_session")
     app.state.engine.dispose()
     session.expire_all()
@@ -194,14 +244,22 @@ def test_password_reset_by_code_ends_old_sessions(web, make_citizen, settings, a
         r = other.post("/account/reset", data={"personal_id": "046190000002", "csrf_token": form_csrf(other)})
         assert r.status_code == 200 and "Nhập mã xác thực" in r.text
         assert read_outbox(settings.sms_outbox) == []  # nobody to send to, and the page says the same
-        r = other.post("/account/reset", data={"personal_id": resident.personal_id, "csrf_token": form_csrf(other)})
+        r = other.post(
+            "/account/reset", data={"personal_id": resident.personal_id, "csrf_token": form_csrf(other)}
+        )
         flow = re.search(r'name="flow" value="([^"]+)"', r.text).group(1)
         phone, _ = read_outbox(settings.sms_outbox)[-1]
         assert phone == "0934567890"
-        r = other.post("/account/reset/verify", data={"flow": flow, "code": _last_code(settings),
-                                                      "password": "mot-mat-khau-moi-2025",
-                                                      "password2": "mot-mat-khau-moi-2025",
-                                                      "csrf_token": form_csrf(other)})
+        r = other.post(
+            "/account/reset/verify",
+            data={
+                "flow": flow,
+                "code": _last_code(settings),
+                "password": "mot-mat-khau-moi-2025",
+                "password2": "mot-mat-khau-moi-2025",
+                "csrf_token": form_csrf(other),
+            },
+        )
         assert r.status_code == 200 and "Đã đặt lại mật khẩu" in r.text
     assert web.get("/account", follow_redirects=False).status_code == 303  # the old session ended
     assert citizen_sign_in(web, resident.personal_id, CITIZEN_PASSWORD).status_code == 400
@@ -217,7 +275,9 @@ def test_list_and_end_sessions_by_page_and_api(web, make_citizen, app):
         assert len(sessions) == 2 and sum(s["current"] for s in sessions) == 1
         other = next(s for s in sessions if not s["current"])
         assert web.delete(f"/api/v1/me/sessions/{other['id']}").status_code == 403  # no CSRF header
-        r = web.delete(f"/api/v1/me/sessions/{other['id']}", headers={"X-CSRF-Token": web.cookies.get("hue06_csrf")})
+        r = web.delete(
+            f"/api/v1/me/sessions/{other['id']}", headers={"X-CSRF-Token": web.cookies.get("hue06_csrf")}
+        )
         assert r.status_code == 204
         assert phone.get("/account", follow_redirects=False).status_code == 303
         citizen_sign_in(phone, resident.personal_id)
@@ -240,7 +300,9 @@ def test_an_official_ends_only_their_own_sessions(client, make_official, signed_
 QR = "{pid}||{name}|{dob}|{gender}|12 Lê Lợi, Phường Tây Lộc, Thành phố Huế|01072021"
 
 
-def test_level2_at_the_desk_checks_the_qr_against_the_register(client, make_official, signed_in, make_citizen, session):
+def test_level2_at_the_desk_checks_the_qr_against_the_register(
+    client, make_official, signed_in, make_citizen, session
+):
     account, resident, _ = make_citizen()
     make_official("motcua", "commune", "19750")
     signed_in("motcua")
@@ -248,9 +310,14 @@ def test_level2_at_the_desk_checks_the_qr_against_the_register(client, make_offi
     wrong = QR.format(pid=resident.personal_id, name="Nguyễn Thị Thu", dob="17051990", gender="Nữ")
     r = client.post("/identity/level2", data={"qr": wrong, "confirm": "yes", "csrf_token": csrf})
     assert r.status_code == 422 and "họ tên" in r.text
-    r = client.post("/identity/level2", data={"qr": QR.format(pid=resident.personal_id, name=resident.full_name,
-                                                              dob="17051990", gender="Nam"),
-                                              "confirm": "yes", "csrf_token": csrf})
+    r = client.post(
+        "/identity/level2",
+        data={
+            "qr": QR.format(pid=resident.personal_id, name=resident.full_name, dob="17051990", gender="Nam"),
+            "confirm": "yes",
+            "csrf_token": csrf,
+        },
+    )
     assert r.status_code == 422 and "giới tính" in r.text
     good = QR.format(pid=resident.personal_id, name="NGUYỄN THỊ THUÝ", dob="17051990", gender="Nữ")
     r = client.post("/identity/level2", data={"qr": good, "confirm": "yes", "csrf_token": csrf})
@@ -268,17 +335,24 @@ def test_after_level2_the_citizen_enrols_totp_and_gets_loa2(web, make_citizen, s
     _account, resident, _ = make_citizen()
     from hue06.core.security import Actor
 
-    service.raise_assurance_level(session, QR.format(pid=resident.personal_id, name=resident.full_name,
-                                                     dob="17051990", gender="Nữ"),
-                                  Actor(kind="official", id="motcua", role="commune", unit_code="19750"))
+    service.raise_assurance_level(
+        session,
+        QR.format(pid=resident.personal_id, name=resident.full_name, dob="17051990", gender="Nữ"),
+        Actor(kind="official", id="motcua", role="commune", unit_code="19750"),
+    )
     session.commit()
     csrf = form_csrf(web)
-    r = web.post("/account/login", data={"personal_id": resident.personal_id, "password": CITIZEN_PASSWORD,
-                                         "csrf_token": csrf}, follow_redirects=False)
+    r = web.post(
+        "/account/login",
+        data={"personal_id": resident.personal_id, "password": CITIZEN_PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
     page = web.get(r.headers["location"]).text
     assert "Thiết lập xác thực hai lớp" in page
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    r = web.post("/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf}, follow_redirects=False)
+    r = web.post(
+        "/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf_token": csrf}, follow_redirects=False
+    )
     assert r.status_code == 303
     sessions = web.get("/api/v1/me/sessions").json()
     assert sessions[0]["acr"] == "urn:hue06:loa:2"
@@ -289,11 +363,14 @@ def test_desk_refuses_auditors_and_unknown_ids(session):
     from hue06.core.security import Actor
 
     with pytest.raises(Forbidden):
-        service.raise_assurance_level(session, "x", Actor(kind="official", id="kt", role="auditor", unit_code="46"))
+        service.raise_assurance_level(
+            session, "x", Actor(kind="official", id="kt", role="auditor", unit_code="46")
+        )
     desk = Actor(kind="official", id="motcua", role="commune", unit_code="19750")
     with pytest.raises(InvalidInput) as exc:
-        service.raise_assurance_level(session, QR.format(pid="046090012345", name="Lê Văn A", dob="01011990",
-                                                         gender="Nam"), desk)
+        service.raise_assurance_level(
+            session, QR.format(pid="046090012345", name="Lê Văn A", dob="01011990", gender="Nam"), desk
+        )
     assert exc.value.code == "cccd_qr.mismatch"
     with pytest.raises(InvalidInput):
         service.raise_assurance_level(session, "not a qr code", desk)
@@ -311,7 +388,9 @@ def test_otp_step_is_never_accepted_twice_and_drift_is_one_step(session, make_ci
 
 def test_registration_accepts_short_vietnamese_dates(web, make_resident, settings):
     resident = make_resident(dob=date(2001, 1, 9))
-    r = _register(web, personal_id=resident.personal_id, full_name=resident.full_name, date_of_birth="9/1/2001")
+    r = _register(
+        web, personal_id=resident.personal_id, full_name=resident.full_name, date_of_birth="9/1/2001"
+    )
     assert r.status_code == 200 and "Nhập mã xác thực" in r.text
 
 
@@ -333,8 +412,11 @@ def test_level2_by_api_with_an_officials_token(client, make_official, make_citiz
     qr = QR.format(pid=resident.personal_id, name=resident.full_name, dob="17051990", gender="Nữ")
     r = client.post("/api/v1/identity/level2", json={"qr": qr}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json()["level"] == 2 and r.json()["checked_by"] == "motcua"
-    r = client.post("/api/v1/identity/level2", json={"qr": qr.replace("17051990", "18051990")},
-                    headers={"Authorization": f"Bearer {token}"})
+    r = client.post(
+        "/api/v1/identity/level2",
+        json={"qr": qr.replace("17051990", "18051990")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 422 and r.json()["error"] in ("cccd_qr.mismatch", "personal_id.dob_mismatch")
     assert client.post("/api/v1/identity/level2", json={"qr": qr}).status_code in (401, 403)
 
@@ -343,10 +425,15 @@ def test_a_revoked_api_token_is_refused(client, make_official, session, monkeypa
     """Tokens are remembered for a few seconds per server process; revoking forgets them here at
     once, and another process (the CLI) is obeyed when the short cache window has passed."""
     make_official("motcua", "commune", "19750")
-    keep, drop = service.create_api_token(session, "motcua", "giu"), service.create_api_token(session, "motcua", "bo")
+    keep, drop = (
+        service.create_api_token(session, "motcua", "giu"),
+        service.create_api_token(session, "motcua", "bo"),
+    )
     session.commit()
     for token in (keep, drop):
-        assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert (
+            client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        )
     assert service.revoke_api_tokens(session, "motcua", "bo") == 1
     session.commit()
     assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {drop}"}).status_code == 401

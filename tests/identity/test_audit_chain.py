@@ -8,8 +8,9 @@ from hue06.core import audit
 
 def test_hostile_client_id_is_logged_and_the_chain_verifies(web, session):
     hostile = 'h06c_"Nguyễn\\Thị\u2028😀\x01'
-    r = web.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": hostile,
-                                       "client_secret": "x"})
+    r = web.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": hostile, "client_secret": "x"}
+    )
     assert r.status_code == 400 and r.json()["error"] == "invalid_client"
     session.expire_all()
     entries = [e for e in audit.iter_entries(session) if e.action == "oidc.refused"]
@@ -18,11 +19,15 @@ def test_hostile_client_id_is_logged_and_the_chain_verifies(web, session):
 
 
 def test_tokens_issued_in_a_row_keep_the_chain(web, make_app, session):
-    machine = make_app(name="Hệ thống \"BHXH\"", redirect_uris=[], scopes="registry.verify",
-                       grant_types=["client_credentials"])
+    machine = make_app(
+        name='Hệ thống "BHXH"', redirect_uris=[], scopes="registry.verify", grant_types=["client_credentials"]
+    )
     for _ in range(5):
-        r = web.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "registry.verify"},
-                     auth=(machine.client_id, machine.client_secret))
+        r = web.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "registry.verify"},
+            auth=(machine.client_id, machine.client_secret),
+        )
         assert r.status_code == 200
     session.expire_all()
     count, broken = audit.verify(session)

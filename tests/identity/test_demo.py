@@ -10,16 +10,22 @@ from hue06.identity import demo
 from hue06.identity.demo_app import client_file, create_demo_app_from_settings
 
 
-def test_demo_setup_registers_the_second_app_and_a_level2_citizen(settings, session_factory, session,
-                                                                  make_resident, make_official):
+def test_demo_setup_registers_the_second_app_and_a_level2_citizen(
+    settings, session_factory, session, make_resident, make_official
+):
     from datetime import date
 
     from hue06.identity import service
 
     make_resident(full_name="Hoàng Văn Nam", gender="male", dob=date(1985, 3, 2))
     make_official("xa", "commune", "19750")
-    ctx = SimpleNamespace(settings=settings, session_factory=session_factory, console=None, residents=1,
-                          password="demo-mat-khau-123")
+    ctx = SimpleNamespace(
+        settings=settings,
+        session_factory=session_factory,
+        console=None,
+        residents=1,
+        password="demo-mat-khau-123",
+    )
     lines = demo.setup(ctx)
     text = "\n".join(lines)
     assert "http://127.0.0.1:8001/" in text and "Công dân mức 2" in text and "xa " in text

@@ -15,16 +15,36 @@ from hue06.registry.models import Household, Resident
 _serial = itertools.count(500_001)
 
 
-def add_person(session: Session, family: str, middle: str, given: str, dob: date, gender: str, commune: str = "19750",
-               *, household: Household | None = None, status: str = "alive", old_id: str | None = None,
-               personal_id: str | None = None) -> Resident:
+def add_person(
+    session: Session,
+    family: str,
+    middle: str,
+    given: str,
+    dob: date,
+    gender: str,
+    commune: str = "19750",
+    *,
+    household: Household | None = None,
+    status: str = "alive",
+    old_id: str | None = None,
+    personal_id: str | None = None,
+) -> Resident:
     """A resident with a personal ID from Hà Nội's range (the synthetic province uses Huế's)."""
     full = " ".join(p for p in (family, middle, given) if p)
     r = Resident(
         personal_id=personal_id or make_personal_id("001", gender, dob.year, next(_serial)),
-        old_id=old_id, family_name=family, middle_name=middle, given_name=given, full_name=full,
-        search_key=fold(full), given_key=fold(given), gender=gender, date_of_birth=dob, commune_code=commune,
-        household_id=household.id if household else None, status=status,
+        old_id=old_id,
+        family_name=family,
+        middle_name=middle,
+        given_name=given,
+        full_name=full,
+        search_key=fold(full),
+        given_key=fold(given),
+        gender=gender,
+        date_of_birth=dob,
+        commune_code=commune,
+        household_id=household.id if household else None,
+        status=status,
         date_of_death=date(2023, 5, 1) if status == "deceased" else None,
     )
     session.add(r)
@@ -74,7 +94,9 @@ def session_factory(engine):  # type: ignore[no-untyped-def]
     tables = [t for t in Base.metadata.sorted_tables if t.name != "alembic_version" and t.name in existing]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             for table in reversed(tables):
                 conn.execute(table.delete())

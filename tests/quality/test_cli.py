@@ -16,8 +16,14 @@ from hue06.synth.province import build_province
 
 
 def hue06(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hue06", *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "COLUMNS": "200"}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "hue06", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +36,44 @@ def db(tmp_path_factory):
 
 def test_verify_writes_the_result_report_and_corrections(db, tmp_path):
     data, truth = tmp_path / "bhyt.csv", tmp_path / "truth.csv"
-    r = hue06("synth", "sector", "health_insurance", "--rows", "600", "--seed", "2", "--out", str(data),
-              "--truth", str(truth), "--db", db)
+    r = hue06(
+        "synth",
+        "sector",
+        "health_insurance",
+        "--rows",
+        "600",
+        "--seed",
+        "2",
+        "--out",
+        str(data),
+        "--truth",
+        str(truth),
+        "--db",
+        db,
+    )
     assert r.returncode == 0, r.stderr
     result, report, fixes = tmp_path / "result.csv", tmp_path / "report.xlsx", tmp_path / "fixes.csv"
-    r = hue06("quality", "verify", str(data), "--sector", "health_insurance", "--out", str(result), "--report",
-              str(report), "--corrections", str(fixes), "--db", db)
+    r = hue06(
+        "quality",
+        "verify",
+        str(data),
+        "--sector",
+        "health_insurance",
+        "--out",
+        str(result),
+        "--report",
+        str(report),
+        "--corrections",
+        str(fixes),
+        "--db",
+        db,
+    )
     assert r.returncode == 0, r.stderr
-    assert re.search(r"^Đã xác thực \d{3}/600 trường hợp \(\d{2},\d{2}%\); \d+ trường hợp chưa xác thực được\.$",
-                     r.stdout, re.M), r.stdout
+    assert re.search(
+        r"^Đã xác thực \d{3}/600 trường hợp \(\d{2},\d{2}%\); \d+ trường hợp chưa xác thực được\.$",
+        r.stdout,
+        re.M,
+    ), r.stdout
     assert re.search(r"^Verified \d{3}/600 records", r.stdout, re.M)
     with result.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -55,7 +90,9 @@ def test_verify_writes_the_result_report_and_corrections(db, tmp_path):
         header = next(csv.reader(fh))
     assert "Số định danh đúng" in header
     # The same file again: the run shows what changed (nothing) since the first.
-    r = hue06("quality", "verify", str(data), "--sector", "health_insurance", "--out", str(result), "--db", db)
+    r = hue06(
+        "quality", "verify", str(data), "--sector", "health_insurance", "--out", str(result), "--db", db
+    )
     assert r.returncode == 0, r.stderr
     assert "0 dòng mới" in r.stdout and "0 new rows" in r.stdout
 
@@ -68,9 +105,22 @@ def test_a_mapping_file_for_an_unusual_layout(db, tmp_path):
     assert r.returncode == 1
     assert "Không tìm thấy dòng tiêu đề" in r.stderr
     mapping = tmp_path / "m.json"
-    mapping.write_text('{"header_line": 1, "columns": {"full_name": "Cột A", "date_of_birth": "B"}}', encoding="utf-8")
-    r = hue06("quality", "verify", str(data), "--sector", "association", "--out", str(result), "--mapping",
-              str(mapping), "--db", db)
+    mapping.write_text(
+        '{"header_line": 1, "columns": {"full_name": "Cột A", "date_of_birth": "B"}}', encoding="utf-8"
+    )
+    r = hue06(
+        "quality",
+        "verify",
+        str(data),
+        "--sector",
+        "association",
+        "--out",
+        str(result),
+        "--mapping",
+        str(mapping),
+        "--db",
+        db,
+    )
     assert r.returncode == 0, r.stderr
     with result.open(encoding="utf-8-sig") as fh:
         assert [x["status"] for x in csv.DictReader(fh)] == ["not_found"]

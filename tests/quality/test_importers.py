@@ -40,8 +40,15 @@ def _std(data: bytes | str, name: str = "f.csv"):
 def test_title_block_numbering_row_repeated_header_and_footer_are_not_data():
     imported, table = _std(BHYT)
     assert imported.header_line == 4
-    assert [c.guess for c in imported.columns] == ["seq", None, "full_name", "date_of_birth", "gender",
-                                                    "personal_id", "address"]
+    assert [c.guess for c in imported.columns] == [
+        "seq",
+        None,
+        "full_name",
+        "date_of_birth",
+        "gender",
+        "personal_id",
+        "address",
+    ]
     assert table.columns["uid"] == [1, 2, 3]
     assert table.columns["line"] == [6, 7, 9]
     reasons = {s.line: s.reason_en for s in imported.skipped}
@@ -79,7 +86,11 @@ def test_every_encoding_reads_the_same(encoding):
 
 
 def test_nfd_and_the_other_tone_placement_standardise_alike():
-    text = "Họ và tên,Ngày sinh\n" + unicodedata.normalize("NFD", "Nguyễn Thị Thuỷ") + ",01/02/1990\nNguyễn Thị Thủy,01/02/1990\n"
+    text = (
+        "Họ và tên,Ngày sinh\n"
+        + unicodedata.normalize("NFD", "Nguyễn Thị Thuỷ")
+        + ",01/02/1990\nNguyễn Thị Thủy,01/02/1990\n"
+    )
     _, t = _std(text)
     assert t.columns["given"][0] == t.columns["given"][1] == "Thủy"
 
@@ -103,7 +114,13 @@ def test_xlsx_with_merged_headers_sub_columns_and_merged_data_cells():
     def build(ws):
         ws["B1"] = "DANH SÁCH HỘI VIÊN"
         ws.merge_cells("B1:G1")
-        ws["B3"], ws["C3"], ws["D3"], ws["F3"], ws["G3"] = "STT", "Họ và tên", "Giới tính", "Ngày sinh", "Xã/phường"
+        ws["B3"], ws["C3"], ws["D3"], ws["F3"], ws["G3"] = (
+            "STT",
+            "Họ và tên",
+            "Giới tính",
+            "Ngày sinh",
+            "Xã/phường",
+        )
         ws.merge_cells("D3:E3")
         for col in "BCFG":
             ws.merge_cells(f"{col}3:{col}4")
@@ -121,8 +138,10 @@ def test_xlsx_with_merged_headers_sub_columns_and_merged_data_cells():
 
 
 def test_dates_under_male_and_female_columns_give_the_gender_too():
-    text = ("STT,Họ và tên,\"Ngày, tháng, năm sinh\",,Số CCCD\n,,Nam,Nữ,\n"
-            "1,Lê Văn Tám,1960,,\n2,Lê Thị Chín,,03/04/1961,\n")
+    text = (
+        'STT,Họ và tên,"Ngày, tháng, năm sinh",,Số CCCD\n,,Nam,Nữ,\n'
+        "1,Lê Văn Tám,1960,,\n2,Lê Thị Chín,,03/04/1961,\n"
+    )
     _, t = _std(text)
     assert t.columns["gender"] == ["male", "female"]
     assert (t.columns["dob_y"], t.columns["dob"][1]) == ([1960, 1961], date(1961, 4, 3))
@@ -216,7 +235,9 @@ def test_shifted_rows_are_invalid_not_misread():
 
 
 def test_wrong_mapping_is_caught_before_matching():
-    text = "Họ và tên,Ngày sinh,Số CCCD\n" + "".join(f"Nguyễn Văn An,0{i}/01/1990,04609000123{i}\n" for i in range(1, 9))
+    text = "Họ và tên,Ngày sinh,Số CCCD\n" + "".join(
+        f"Nguyễn Văn An,0{i}/01/1990,04609000123{i}\n" for i in range(1, 9)
+    )
     imported = read_file(text.encode(), "f.csv")
     wrong = mp.from_spec(imported, {"columns": {"full_name": "Ngày sinh", "personal_id": "C"}})
     with pytest.raises(InvalidInput) as err:
@@ -233,7 +254,9 @@ def test_wrong_mapping_is_caught_before_matching():
 def test_a_mapping_file_names_the_header_line_and_columns(tmp_path):
     text = "Cột 1,Cột 2,Cột 3\nNguyễn Văn An,01/01/1990,046090001234\n"
     spec = tmp_path / "m.toml"
-    spec.write_text('[columns]\nfull_name = "A"\ndate_of_birth = 2\npersonal_id = "Cột 3"\n', encoding="utf-8")
+    spec.write_text(
+        '[columns]\nfull_name = "A"\ndate_of_birth = 2\npersonal_id = "Cột 3"\n', encoding="utf-8"
+    )
     imported = read_file(text.encode(), "f.csv", header_line=1)
     mapping = mp.check(imported, mp.from_spec(imported, mp.read_mapping_file(spec)))
     t = standardise(imported, mapping)
@@ -241,7 +264,16 @@ def test_a_mapping_file_names_the_header_line_and_columns(tmp_path):
 
 
 def test_headers_without_marks_or_in_capitals_are_recognised():
-    imported = read_file(b"HO VA TEN,NGAY THANG NAM SINH,GIOI TINH,SO DINH DANH,NOI THUONG TRU,CMND\n"
-                         b"Nguyen Van An,01/01/1990,Nam,046090001234,Phuong Vinh Ninh,191234567\n", "f.csv")
-    assert [c.guess for c in imported.columns] == ["full_name", "date_of_birth", "gender", "personal_id",
-                                                    "address", "old_id"]
+    imported = read_file(
+        b"HO VA TEN,NGAY THANG NAM SINH,GIOI TINH,SO DINH DANH,NOI THUONG TRU,CMND\n"
+        b"Nguyen Van An,01/01/1990,Nam,046090001234,Phuong Vinh Ninh,191234567\n",
+        "f.csv",
+    )
+    assert [c.guess for c in imported.columns] == [
+        "full_name",
+        "date_of_birth",
+        "gender",
+        "personal_id",
+        "address",
+        "old_id",
+    ]

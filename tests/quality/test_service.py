@@ -42,18 +42,21 @@ def people(session, province):  # type: ignore[no-untyped-def]
 
 
 def _file(p: dict[str, str]) -> bytes:
-    return csv_file(HEADER, [
-        ["1", "Trần Văn Khải", "12/04/1980", "Nam", p["A"], ADDRESS],
-        ["2", "Hoàng Minh Quân", "14/02/2000", "Nam", p["D"], ADDRESS],
-        ["3", "Dang Thi Hong", "01/12/1968", "Nu", "", ADDRESS],
-        ["4", "Trần Thị Diệu", "03/09/1982", "Nữ", p["A"], ADDRESS],
-        ["5", "Lê Thị Thuý", "30/11/1975", "Nữ", p["C"], ADDRESS],
-        ["6", "Vương Đình Tuấn", "1977", "Nam", "", ADDRESS],
-        ["7", "Nguyễn Văn Bảo", "1990", "Nam", "", ADDRESS],
-        ["8", "Phạm Ngọc Ánh", "18/06/1995", "Nữ", "191234567", ADDRESS],
-        ["9", "TRẦN VĂN KHẢI", "12/04/1980", "Nam", p["A"], ADDRESS],
-        ["10", "#####", "", "", "", ""],
-    ])
+    return csv_file(
+        HEADER,
+        [
+            ["1", "Trần Văn Khải", "12/04/1980", "Nam", p["A"], ADDRESS],
+            ["2", "Hoàng Minh Quân", "14/02/2000", "Nam", p["D"], ADDRESS],
+            ["3", "Dang Thi Hong", "01/12/1968", "Nu", "", ADDRESS],
+            ["4", "Trần Thị Diệu", "03/09/1982", "Nữ", p["A"], ADDRESS],
+            ["5", "Lê Thị Thuý", "30/11/1975", "Nữ", p["C"], ADDRESS],
+            ["6", "Vương Đình Tuấn", "1977", "Nam", "", ADDRESS],
+            ["7", "Nguyễn Văn Bảo", "1990", "Nam", "", ADDRESS],
+            ["8", "Phạm Ngọc Ánh", "18/06/1995", "Nữ", "191234567", ADDRESS],
+            ["9", "TRẦN VĂN KHẢI", "12/04/1980", "Nam", p["A"], ADDRESS],
+            ["10", "#####", "", "", "", ""],
+        ],
+    )
 
 
 def _run(session, data: bytes, actor: Actor = PROVINCE_OFFICIAL, sector: str = "health_insurance"):
@@ -80,7 +83,11 @@ def test_every_status_a_sector_sees(session, people):
     assert {people["E1"], people["E2"]} <= alternatives
     assert (rows[8]["status"], rows[8]["personal_id"]) == ("mismatch", people["F"])
     assert "old_id_used" in rows[8]["flags"] and rows[8]["differences"] == "personal_id"
-    assert (rows[9]["status"], rows[9]["duplicate_of"], rows[9]["personal_id"]) == ("duplicate", 1, people["A"])
+    assert (rows[9]["status"], rows[9]["duplicate_of"], rows[9]["personal_id"]) == (
+        "duplicate",
+        1,
+        people["A"],
+    )
     assert (rows[10]["status"], rows[10]["reason"]) == ("invalid", "no_key")
     assert report.counts["verified"] == 1 and report.counts["invalid"] == 1
     # The summary speaks the report's language, with Vietnamese number formatting.
@@ -91,8 +98,12 @@ def test_the_run_is_stored_with_its_audit_entry(session, people):
     report = _run(session, _file(people))
     run = session.get(QualityRun, report.run_id)
     assert run.total_rows == 10 and json.loads(run.counts)["review"] == 1
-    assert session.scalar(select(func.count()).select_from(QualityRowResult)
-                          .where(QualityRowResult.run_id == run.id)) == 10
+    assert (
+        session.scalar(
+            select(func.count()).select_from(QualityRowResult).where(QualityRowResult.run_id == run.id)
+        )
+        == 10
+    )
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "quality.run")).one()
     detail = json.loads(entry.detail)
     assert detail["file_sha256"] == run.file_sha256 and detail["rows"] == 10
@@ -113,7 +124,9 @@ def test_review_decision_is_kept_for_the_next_file(session, people):
     row7 = next(r for r in again.rows if r["row"] == 7)
     assert (row7["status"], row7["personal_id"]) == ("linked", people["E2"])
     assert "review_confirmed" in row7["flags"]
-    decisions = session.scalars(select(AuditEntry).where(AuditEntry.action == "quality.review_decision")).all()
+    decisions = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "quality.review_decision")
+    ).all()
     assert len(decisions) == 1
 
 
@@ -122,8 +135,9 @@ def test_a_rejected_candidate_is_nobody(session, people):
     run = session.get(QualityRun, report.run_id)
     service.decide_review(session, run, 7, "reject", PROVINCE_OFFICIAL)
     session.commit()
-    row = session.scalars(select(QualityRowResult).where(QualityRowResult.run_id == run.id,
-                                                         QualityRowResult.row == 7)).one()
+    row = session.scalars(
+        select(QualityRowResult).where(QualityRowResult.run_id == run.id, QualityRowResult.row == 7)
+    ).one()
     assert (row.status, row.personal_id) == ("not_found", None)
     with pytest.raises(NotFound):  # decided already: no longer a review row
         service.decide_review(session, run, 7, "confirm", PROVINCE_OFFICIAL)
@@ -171,7 +185,9 @@ def test_wrong_mapping_and_empty_files_stop_before_matching(session, people):
         service.prepare(b"", "x.csv", "health_insurance", session=session)
     assert err.value.code == "quality.empty_file"
     with pytest.raises(InvalidInput) as err:
-        service.prepare(csv_file(["Mã hộ", "Ngày sinh"], [["1", "01/01/1990"]] * 6), "x.csv", "health_insurance")
+        service.prepare(
+            csv_file(["Mã hộ", "Ngày sinh"], [["1", "01/01/1990"]] * 6), "x.csv", "health_insurance"
+        )
     assert err.value.code in ("quality.mapping.missing_key", "quality.no_header")
     spec = {"columns": {"full_name": "Ngày sinh", "personal_id": "Số CCCD"}}
     with pytest.raises(InvalidInput) as err:
@@ -191,8 +207,11 @@ def test_a_file_with_ten_percent_broken_rows_completes(session, people):
     rows = []
     for i in range(200):
         if i % 10 == 3:
-            rows.append(["x", "", "", "", "", ""] if i % 20 == 3 else [str(i), "Trần Văn Khải", "01/01/1980", "Nam",
-                                                                         people["A"], ADDRESS, "lệch", "cột"])
+            rows.append(
+                ["x", "", "", "", "", ""]
+                if i % 20 == 3
+                else [str(i), "Trần Văn Khải", "01/01/1980", "Nam", people["A"], ADDRESS, "lệch", "cột"]
+            )
         else:
             rows.append([str(i), *good[1:]])
     report = _run(session, csv_file(HEADER, rows))
@@ -228,8 +247,13 @@ def _crash_half_way(db_url: str, data: bytes) -> None:
 
 
 def test_kill_9_half_way_then_rerun_gives_the_same_result(session, people, db_url):
-    data = _file(people) + "".join(f'{11 + i},Trần Văn Khải,12/04/1980,Nam,{people["A"]},"{ADDRESS}"\n'
-                                   for i in range(service.WRITE_CHUNK + 10)).encode()
+    data = (
+        _file(people)
+        + "".join(
+            f'{11 + i},Trần Văn Khải,12/04/1980,Nam,{people["A"]},"{ADDRESS}"\n'
+            for i in range(service.WRITE_CHUNK + 10)
+        ).encode()
+    )
     ctx = multiprocessing.get_context("spawn")
     child = ctx.Process(target=_crash_half_way, args=(db_url, data))
     child.start()
@@ -257,10 +281,16 @@ def test_names_are_compared_as_written_whoever_split_them(session, province):
     khoa = add_person(session, "Nguyễn Khoa", "Đăng", "Nam", date(1966, 3, 8), "male")
     phuc = add_person(session, "Nguyễn", "Phúc", "Đạt", date(1987, 4, 11), "male")
     session.commit()
-    report = _run(session, csv_file(HEADER, [
-        ["1", "Nguyễn Khoa Đăng Nam", "08/03/1966", "Nam", khoa.personal_id, ADDRESS],
-        ["2", "Nguyễn Phúc Đạt", "04/11/1987", "Nam", "", ADDRESS],  # day and month swapped, no ID
-    ]))
+    report = _run(
+        session,
+        csv_file(
+            HEADER,
+            [
+                ["1", "Nguyễn Khoa Đăng Nam", "08/03/1966", "Nam", khoa.personal_id, ADDRESS],
+                ["2", "Nguyễn Phúc Đạt", "04/11/1987", "Nam", "", ADDRESS],  # day and month swapped, no ID
+            ],
+        ),
+    )
     first, second = report.rows
     assert (first["status"], first["differences"]) == ("verified", "")
     assert (second["status"], second["personal_id"]) == ("linked", phuc.personal_id)

@@ -26,7 +26,9 @@ HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("j
 pytestmark = [
     pytest.mark.spark,
     pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_SPARK and not IN_CI, reason="PySpark or Java is not installed (required in CI)"),
+    pytest.mark.skipif(
+        not HAVE_SPARK and not IN_CI, reason="PySpark or Java is not installed (required in CI)"
+    ),
 ]
 
 
@@ -68,7 +70,13 @@ def test_spark_backend_gives_the_same_people_as_duckdb(small_world):
     assert set(got.rows) == set(expected.rows) == set(range(1, 151))
     confident = [uid for uid, r in expected.rows.items() if r.decided and (r.probability or 0) >= 0.99]
     assert len(confident) > 120
-    same = [uid for uid in confident if got.rows[uid].person == expected.rows[uid].person
-            and got.rows[uid].stage == expected.rows[uid].stage]
+    same = [
+        uid
+        for uid in confident
+        if got.rows[uid].person == expected.rows[uid].person
+        and got.rows[uid].stage == expected.rows[uid].stage
+    ]
     assert len(same) == len(confident)
-    assert got.counts["linked_rows"] == expected.counts["linked_rows"] > 20  # the ID-less rows went to linkage
+    assert (
+        got.counts["linked_rows"] == expected.counts["linked_rows"] > 20
+    )  # the ID-less rows went to linkage

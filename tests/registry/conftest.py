@@ -22,7 +22,9 @@ def official(role: str, unit: str, name: str = "canbo") -> Actor:
 PROVINCE = official("province", "46", "tinh")
 TAY_LOC = official("commune", "19750", "xa_tayloc")  # Phường Tây Lộc (2024)
 KIM_LONG = official("commune", "19774", "xa_kimlong")  # Phường Kim Long (2024 and 2025-07)
-PHU_XUAN_DISTRICT = official("district", "475", "q_phuxuan")  # Quận Phú Xuân (2025-01): Tây Lộc, Kim Long, ...
+PHU_XUAN_DISTRICT = official(
+    "district", "475", "q_phuxuan"
+)  # Quận Phú Xuân (2025-01): Tây Lộc, Kim Long, ...
 PHU_XUAN_2025 = official("commune", "19753", "px")  # 2025-07 Phường Phú Xuân: Tây Lộc, Thuận Lộc, ...
 A_LUOI = official("district", "481", "aluoi")
 
@@ -36,27 +38,51 @@ class Register:
 
     def household(self, commune: str, detail: str = "12 Lê Lợi", code: str | None = None) -> Household:
         self.serial += 1
-        hh = Household(code=code or f"HK{commune}{self.serial:06d}", commune_code=commune, address_detail=detail)
+        hh = Household(
+            code=code or f"HK{commune}{self.serial:06d}", commune_code=commune, address_detail=detail
+        )
         self.session.add(hh)
         self.session.flush()
         return hh
 
-    def resident(self, full_name: str, *, gender: str = "female", dob: date = date(1990, 5, 12),
-                 household: Household | None = None, commune: str | None = None, relation: str = "Chủ hộ",
-                 personal_id: str | None = None, old_id: str | None = None, status: str = "alive",
-                 **extra: Any) -> Resident:
+    def resident(
+        self,
+        full_name: str,
+        *,
+        gender: str = "female",
+        dob: date = date(1990, 5, 12),
+        household: Household | None = None,
+        commune: str | None = None,
+        relation: str = "Chủ hộ",
+        personal_id: str | None = None,
+        old_id: str | None = None,
+        status: str = "alive",
+        **extra: Any,
+    ) -> Resident:
         self.serial += 1
         parts = split_name(full_name)
         full = parts.full
         commune = commune or (household.commune_code if household else "19750")
         r = Resident(
             personal_id=personal_id or make_personal_id("046", gender, dob.year, self.serial),
-            old_id=old_id, family_name=parts.family, middle_name=parts.middle, given_name=parts.given,
-            full_name=full, full_name_raw=full_name if normalize_text(full_name) != full_name else None,
-            search_key=fold(full), given_key=fold(parts.given), gender=gender, date_of_birth=dob,
-            place_of_birth="Thừa Thiên Huế", commune_code=commune,
-            address_detail=household.address_detail if household else "", household_id=household.id if household else None,
-            relation_to_head=relation, status=status, version=1, **extra,
+            old_id=old_id,
+            family_name=parts.family,
+            middle_name=parts.middle,
+            given_name=parts.given,
+            full_name=full,
+            full_name_raw=full_name if normalize_text(full_name) != full_name else None,
+            search_key=fold(full),
+            given_key=fold(parts.given),
+            gender=gender,
+            date_of_birth=dob,
+            place_of_birth="Thừa Thiên Huế",
+            commune_code=commune,
+            address_detail=household.address_detail if household else "",
+            household_id=household.id if household else None,
+            relation_to_head=relation,
+            status=status,
+            version=1,
+            **extra,
         )
         self.session.add(r)
         self.session.flush()
@@ -66,8 +92,14 @@ class Register:
 
     def address(self, household: Household, lat: float, lon: float) -> DigitalAddress:
         self.serial += 1
-        a = DigitalAddress(code=f"DC{self.serial}", household_id=household.id, commune_code=household.commune_code,
-                           label=household.address_detail, lat=lat, lon=lon)
+        a = DigitalAddress(
+            code=f"DC{self.serial}",
+            household_id=household.id,
+            commune_code=household.commune_code,
+            label=household.address_detail,
+            lat=lat,
+            lon=lon,
+        )
         self.session.add(a)
         self.session.flush()
         return a
@@ -82,7 +114,9 @@ def register(session: Session) -> Register:
 def family(register: Register, session: Session) -> dict[str, Any]:
     """Two households in Tây Lộc, one in Kim Long, one in A Lưới; committed."""
     tl = register.household("19750", "12 Lê Lợi")
-    head = register.resident("Nguyễn Văn Hùng", gender="male", dob=date(1975, 3, 2), household=tl, old_id="191234567")
+    head = register.resident(
+        "Nguyễn Văn Hùng", gender="male", dob=date(1975, 3, 2), household=tl, old_id="191234567"
+    )
     wife = register.resident("Trần Thị Thuý", dob=date(1978, 7, 9), household=tl, relation="Vợ")
     child = register.resident("Nguyễn Thị Thuý Lan", dob=date(2005, 1, 20), household=tl, relation="Con")
     register.address(tl, 16.478, 107.58)
@@ -91,10 +125,22 @@ def family(register: Register, session: Session) -> dict[str, Any]:
     kl = register.household("19774", "Kim Long")
     far = register.resident("Lê Thị Thúy", dob=date(1990, 5, 12), household=kl)
     al = register.household("20044", "Thôn 1")
-    mountain = register.resident("Hồ Văn Kăn", gender="male", dob=date(1985, 6, 6), household=al, ethnicity="Tà Ôi")
+    mountain = register.resident(
+        "Hồ Văn Kăn", gender="male", dob=date(1985, 6, 6), household=al, ethnicity="Tà Ôi"
+    )
     session.commit()
-    return {"tl": tl, "tl2": tl2, "kl": kl, "al": al, "head": head, "wife": wife, "child": child, "other": other,
-            "far": far, "mountain": mountain}
+    return {
+        "tl": tl,
+        "tl2": tl2,
+        "kl": kl,
+        "al": al,
+        "head": head,
+        "wife": wife,
+        "child": child,
+        "other": other,
+        "far": far,
+        "mountain": mountain,
+    }
 
 
 @pytest.fixture

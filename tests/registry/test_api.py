@@ -17,8 +17,9 @@ def audit_actions(session_factory, action: str) -> list[AuditEntry]:  # type: ig
         return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
 
 
-def test_commune_officer_reads_own_resident_and_gets_404_outside(client, family, make_official, signed_in,
-                                                                  session_factory):
+def test_commune_officer_reads_own_resident_and_gets_404_outside(
+    client, family, make_official, signed_in, session_factory
+):
     make_official("xa", "commune", "19750")
     signed_in("xa")
     ok = client.get(f"/api/v1/residents/{family['head'].personal_id}")
@@ -30,12 +31,17 @@ def test_commune_officer_reads_own_resident_and_gets_404_outside(client, family,
     outside = client.get(f"/api/v1/residents/{family['far'].personal_id}")
     unknown = client.get("/api/v1/residents/046190999999")
     assert outside.status_code == unknown.status_code == 404
-    assert outside.json() == unknown.json() == {
-        "error": "not_found", "message": {"vi": "Không tìm thấy cư dân.", "en": "No such resident."}}
+    assert (
+        outside.json()
+        == unknown.json()
+        == {"error": "not_found", "message": {"vi": "Không tìm thấy cư dân.", "en": "No such resident."}}
+    )
     refused = audit_actions(session_factory, "resident.read_refused")
     assert [e.subject_id for e in refused] == [family["far"].personal_id, "046190999999"]
     assert all(e.actor == "official:xa" for e in refused)
-    assert [e.subject_id for e in audit_actions(session_factory, "resident.read")] == [family["head"].personal_id]
+    assert [e.subject_id for e in audit_actions(session_factory, "resident.read")] == [
+        family["head"].personal_id
+    ]
 
 
 def test_anonymous_callers_get_401(client, family):
@@ -55,8 +61,11 @@ def test_search_api(client, family, make_official, signed_in):
     assert [i["full_name"] for i in r.json()["items"]] == ["Lê Thị Thúy"]
     r = client.get("/api/v1/residents", params={"q": "thuy", "commune": "19774"})
     assert [i["full_name"] for i in r.json()["items"]] == ["Lê Thị Thúy"]
-    for bad, code in (({"q": "x" * 500}, "search.too_long"), ({"commune": "99999"}, "admin_unit.unknown"),
-                      ({"dob": "31/02/1990"}, "date.invalid")):
+    for bad, code in (
+        ({"q": "x" * 500}, "search.too_long"),
+        ({"commune": "99999"}, "admin_unit.unknown"),
+        ({"dob": "31/02/1990"}, "date.invalid"),
+    ):
         r = client.get("/api/v1/residents", params=bad)
         assert r.status_code == 422 and r.json()["error"] == code, bad
     r = client.get("/api/v1/residents", params={"q": "<script>alert(1)</script>' OR 1=1 --"})
@@ -76,18 +85,37 @@ def test_birth_with_an_api_token(client, family, make_official, session, session
     make_official("xa", "commune", "19750")
     token = identity.create_api_token(session, "xa")
     session.commit()
-    r = client.post("/api/v1/residents", headers={"Authorization": f"Bearer {token}"}, json={
-        "family_name": "Nguyễn", "middle_name": "Minh", "given_name": "Khang", "gender": "Nam",
-        "date_of_birth": "2024-03-05", "household_id": family["tl"].id, "relation_to_head": "Con",
-        "mother_id": family["wife"].personal_id, "source": "Giấy chứng sinh"})
+    r = client.post(
+        "/api/v1/residents",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "family_name": "Nguyễn",
+            "middle_name": "Minh",
+            "given_name": "Khang",
+            "gender": "Nam",
+            "date_of_birth": "2024-03-05",
+            "household_id": family["tl"].id,
+            "relation_to_head": "Con",
+            "mother_id": family["wife"].personal_id,
+            "source": "Giấy chứng sinh",
+        },
+    )
     assert r.status_code == 201, r.text
     pid = r.json()["personal_id"]
     assert pid.startswith("046224") and len(pid) == 12  # Huế, a boy of the 2000s, 2024
     with session_factory() as s:
         assert s.scalar(select(Resident.full_name).where(Resident.personal_id == pid)) == "Nguyễn Minh Khang"
-    bad = client.post("/api/v1/residents", headers={"Authorization": f"Bearer {token}"}, json={
-        "family_name": "Nguyễn", "given_name": "Khang", "gender": "Nam", "date_of_birth": "31/02/2024",
-        "household_id": family["tl"].id})
+    bad = client.post(
+        "/api/v1/residents",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "family_name": "Nguyễn",
+            "given_name": "Khang",
+            "gender": "Nam",
+            "date_of_birth": "31/02/2024",
+            "household_id": family["tl"].id,
+        },
+    )
     assert bad.status_code == 422 and bad.json()["error"] == "date.invalid"
 
 
@@ -98,13 +126,18 @@ def test_browser_writes_need_the_csrf_header_and_a_writer_role(client, family, m
     url = f"/api/v1/residents/{family['other'].personal_id}/death"
     assert client.post(url, json={"date_of_death": "01/06/2024"}).status_code == 403
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post(url, json={"date_of_death": "01/06/2024", "source": "Trích lục"}, headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        url, json={"date_of_death": "01/06/2024", "source": "Trích lục"}, headers={"X-CSRF-Token": csrf}
+    )
     assert r.status_code == 200 and r.json()["status"] == "deceased"
     client.cookies.clear()
     signed_in("kiemtra")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post(f"/api/v1/residents/{family['head'].personal_id}/moves", headers={"X-CSRF-Token": csrf},
-                    json={"kind": "absence", "address_detail": "Hàn Quốc", "date_from": "01/06/2024"})
+    r = client.post(
+        f"/api/v1/residents/{family['head'].personal_id}/moves",
+        headers={"X-CSRF-Token": csrf},
+        json={"kind": "absence", "address_detail": "Hàn Quốc", "date_from": "01/06/2024"},
+    )
     assert r.status_code == 403 and r.json()["error"] == "auth.role"
 
 
@@ -113,15 +146,29 @@ def test_move_and_correction_through_the_api(client, family, make_official, sess
     token = identity.create_api_token(session, "kimlong")
     session.commit()
     auth = {"Authorization": f"Bearer {token}"}
-    r = client.post(f"/api/v1/residents/{family['head'].personal_id}/moves", headers=auth, json={
-        "kind": "permanent", "to_commune_code": "19774", "address_detail": "45 Kim Long", "date_from": "01/06/2024"})
+    r = client.post(
+        f"/api/v1/residents/{family['head'].personal_id}/moves",
+        headers=auth,
+        json={
+            "kind": "permanent",
+            "to_commune_code": "19774",
+            "address_detail": "45 Kim Long",
+            "date_from": "01/06/2024",
+        },
+    )
     assert r.status_code == 200 and r.json()["commune_code"] == "19774"
     version = r.json()["version"]
-    r = client.patch(f"/api/v1/residents/{family['head'].personal_id}", headers=auth,
-                     json={"changes": {"place_of_birth": "Huế"}, "expected_version": version, "source": "Đơn"})
+    r = client.patch(
+        f"/api/v1/residents/{family['head'].personal_id}",
+        headers=auth,
+        json={"changes": {"place_of_birth": "Huế"}, "expected_version": version, "source": "Đơn"},
+    )
     assert r.status_code == 200 and r.json()["place_of_birth"] == "Huế"
-    stale = client.patch(f"/api/v1/residents/{family['head'].personal_id}", headers=auth,
-                         json={"changes": {"place_of_birth": "Đà Nẵng"}, "expected_version": version, "source": "Đơn"})
+    stale = client.patch(
+        f"/api/v1/residents/{family['head'].personal_id}",
+        headers=auth,
+        json={"changes": {"place_of_birth": "Đà Nẵng"}, "expected_version": version, "source": "Đơn"},
+    )
     assert stale.status_code == 409
     hist = client.get(f"/api/v1/residents/{family['head'].personal_id}/history", headers=auth)
     assert [h["action"] for h in hist.json()] == ["correction", "move.permanent"]

@@ -25,13 +25,26 @@ def test_build_a_small_province_and_export_it_to_csv(tmp_path, sqlite_only):
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 800
-    assert list(rows[0]) == ["personal_id", "family_name", "middle_name", "given_name", "full_name", "gender",
-                             "date_of_birth", "commune_code", "current_commune_code", "household_id", "status"]
+    assert list(rows[0]) == [
+        "personal_id",
+        "family_name",
+        "middle_name",
+        "given_name",
+        "full_name",
+        "gender",
+        "date_of_birth",
+        "commune_code",
+        "current_commune_code",
+        "household_id",
+        "status",
+    ]
     assert len({r["personal_id"] for r in rows}) == 800
     for r in rows:
         dob = date.fromisoformat(r["date_of_birth"])  # YYYY-MM-DD
         check_personal_id(r["personal_id"], dob, r["gender"], today=date(2024, 7, 1))
-        assert r["full_name"] == " ".join(p for p in (r["family_name"], r["middle_name"], r["given_name"]) if p)
+        assert r["full_name"] == " ".join(
+            p for p in (r["family_name"], r["middle_name"], r["given_name"]) if p
+        )
         assert r["status"] in ("alive", "deceased") and r["household_id"].isdigit()
         assert admin_units.current_unit(r["commune_code"]).code == r["current_commune_code"]
 

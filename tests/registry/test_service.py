@@ -38,7 +38,11 @@ def test_get_resident_gives_recorded_and_current_commune_and_is_audited(session,
     assert r.address == "12 Lê Lợi, Phường Tây Lộc, Thành phố Huế, Tỉnh Thừa Thiên Huế"
     assert r.household_code == family["tl"].code and r.old_id == "191234567"
     last = entries()[0]
-    assert (last.action, last.subject_id, last.actor) == ("resident.read", r.personal_id, "official:xa_tayloc")
+    assert (last.action, last.subject_id, last.actor) == (
+        "resident.read",
+        r.personal_id,
+        "official:xa_tayloc",
+    )
     assert json.loads(last.detail)["purpose"] == "kiểm tra hồ sơ"
 
 
@@ -94,7 +98,13 @@ def test_system_sees_all_and_match_identity_is_unaudited(session, family, entrie
 
 
 def test_bulk_lookups_ignore_duplicates_and_unknowns(session, family):
-    ids = [family["head"].personal_id, family["head"].personal_id, family["far"].personal_id, "000000000000", ""]
+    ids = [
+        family["head"].personal_id,
+        family["head"].personal_id,
+        family["far"].personal_id,
+        "000000000000",
+        "",
+    ]
     found = service.lookup_many(session, ids)
     assert set(found) == {family["head"].personal_id, family["far"].personal_id}
     by_old = service.lookup_many_by_old_id(session, ["191234567", "191234567", "999999999"])
@@ -102,8 +112,14 @@ def test_bulk_lookups_ignore_duplicates_and_unknowns(session, family):
 
 
 def test_iter_register_and_counts(session, family, register):
-    register.resident("Phan Văn Cũ", gender="male", dob=date(1930, 1, 1), commune="19774", status="deceased",
-                      date_of_death=date(2020, 2, 2))
+    register.resident(
+        "Phan Văn Cũ",
+        gender="male",
+        dob=date(1930, 1, 1),
+        commune="19774",
+        status="deceased",
+        date_of_death=date(2020, 2, 2),
+    )
     session.commit()
     batches = list(service.iter_register(session, batch=3))
     rows = [r for b in batches for r in b]
@@ -144,7 +160,9 @@ def test_search_accepts_tcvn3_text(session, family):
     legacy = to_tcvn3("Tôn Nữ Diệu Hương")
     assert legacy == "T«n N÷ DiÖu H\xad¬ng"
     assert names(service.search_residents(session, PROVINCE, q=legacy)) == ["Tôn Nữ Diệu Hương"]
-    assert names(service.search_residents(session, PROVINCE, q=to_tcvn3("Nguyễn Văn Hùng"))) == ["Nguyễn Văn Hùng"]
+    assert names(service.search_residents(session, PROVINCE, q=to_tcvn3("Nguyễn Văn Hùng"))) == [
+        "Nguyễn Văn Hùng"
+    ]
 
 
 def test_given_name_search_and_family_plus_given(session, family):
@@ -154,8 +172,10 @@ def test_given_name_search_and_family_plus_given(session, family):
     # family name + given name, middle name skipped
     assert names(service.search_residents(session, PROVINCE, q="nguyen lan")) == ["Nguyễn Thị Thúy Lan"]
     # prefix of the full name comes first
-    assert names(service.search_residents(session, PROVINCE, q="nguyen")) == ["Nguyễn Thị Thúy Lan",
-                                                                              "Nguyễn Văn Hùng"]
+    assert names(service.search_residents(session, PROVINCE, q="nguyen")) == [
+        "Nguyễn Thị Thúy Lan",
+        "Nguyễn Văn Hùng",
+    ]
     assert names(service.search_residents(session, PROVINCE, q="ton nu")) == ["Tôn Nữ Diệu Hương"]
 
 
@@ -176,7 +196,9 @@ def test_search_is_restricted_to_the_actors_communes(session, family):
 
 def test_filters_date_year_and_commune_of_any_version(session, family):
     assert names(service.search_residents(session, PROVINCE, q="thuy", dob="12/05/1990")) == ["Lê Thị Thúy"]
-    assert names(service.search_residents(session, PROVINCE, q="thuy", dob=date(1978, 7, 9))) == ["Trần Thị Thúy"]
+    assert names(service.search_residents(session, PROVINCE, q="thuy", dob=date(1978, 7, 9))) == [
+        "Trần Thị Thúy"
+    ]
     assert names(service.search_residents(session, PROVINCE, year=1985)) == ["Hồ Văn Kăn"]
     # 19753 today is Phường Phú Xuân (2025-07), which includes the former Tây Lộc
     assert names(service.search_residents(session, PROVINCE, q="thuy", commune="19753")) == ["Trần Thị Thúy"]
@@ -201,7 +223,9 @@ def test_bad_search_input_gets_a_clear_message(session, family, kwargs, code):
     assert err.value.message_vi and err.value.message_en
 
 
-@pytest.mark.parametrize("query", ["'; DROP TABLE residents; --", "<script>alert(1)</script>", "%", "_", "a' OR '1'='1"])
+@pytest.mark.parametrize(
+    "query", ["'; DROP TABLE residents; --", "<script>alert(1)</script>", "%", "_", "a' OR '1'='1"]
+)
 def test_html_and_sql_in_the_search_box_are_just_text(session, family, query):
     assert service.search_residents(session, PROVINCE, q=query).items == []
     assert count(session, Resident) == 6
@@ -232,7 +256,10 @@ def test_search_pages(session, register):
 def test_household_view_lists_members_head_first_and_addresses(session, family, entries):
     hh = service.household_view(session, family["tl"].id, TAY_LOC)
     assert [(m.full_name, m.relation_to_head, m.is_head) for m in hh.members] == [
-        ("Nguyễn Văn Hùng", "Chủ hộ", True), ("Trần Thị Thúy", "Vợ", False), ("Nguyễn Thị Thúy Lan", "Con", False)]
+        ("Nguyễn Văn Hùng", "Chủ hộ", True),
+        ("Trần Thị Thúy", "Vợ", False),
+        ("Nguyễn Thị Thúy Lan", "Con", False),
+    ]
     assert len(hh.addresses) == 1 and hh.addresses[0].lat == pytest.approx(16.478)
     assert hh.current_commune_name == "Phường Phú Xuân"
     assert entries()[0].action == "household.read"
@@ -256,33 +283,66 @@ def test_commune_addresses_for_the_map(session, family):
 
 
 def birth_kwargs(hh: Household, **over):  # type: ignore[no-untyped-def]
-    kw = {"family_name": "Nguyễn", "middle_name": "Minh", "given_name": "Khoa", "gender": "Nam", "date_of_birth": "05/03/2024",
-              "place_of_birth": "Bệnh viện Trung ương Huế", "household_id": hh.id, "relation_to_head": "Con",
-              "source": "Giấy chứng sinh 123"}
+    kw = {
+        "family_name": "Nguyễn",
+        "middle_name": "Minh",
+        "given_name": "Khoa",
+        "gender": "Nam",
+        "date_of_birth": "05/03/2024",
+        "place_of_birth": "Bệnh viện Trung ương Huế",
+        "household_id": hh.id,
+        "relation_to_head": "Con",
+        "source": "Giấy chứng sinh 123",
+    }
     kw.update(over)
     return kw
 
 
 def test_register_birth_assigns_a_consistent_id_with_history_and_audit(session, family, entries):
-    baby = service.register_birth(session, TAY_LOC, mother_id=family["wife"].personal_id,
-                                  father_id=family["head"].personal_id, **birth_kwargs(family["tl"]))
+    baby = service.register_birth(
+        session,
+        TAY_LOC,
+        mother_id=family["wife"].personal_id,
+        father_id=family["head"].personal_id,
+        **birth_kwargs(family["tl"]),
+    )
     session.commit()
     pid = check_personal_id(baby.personal_id, date(2024, 3, 5), "male")
     assert pid.province_code == "046" and baby.personal_id[3] == "2" and baby.personal_id[4:6] == "24"
-    assert baby.full_name == "Nguyễn Minh Khoa" and baby.commune_code == "19750" and baby.household_id == family["tl"].id
+    assert (
+        baby.full_name == "Nguyễn Minh Khoa"
+        and baby.commune_code == "19750"
+        and baby.household_id == family["tl"].id
+    )
     change = session.scalars(select(ResidentChange).where(ResidentChange.resident_id == baby.id)).one()
-    assert change.action == "birth" and change.actor == "official:xa_tayloc" and change.source == "Giấy chứng sinh 123"
+    assert (
+        change.action == "birth"
+        and change.actor == "official:xa_tayloc"
+        and change.source == "Giấy chứng sinh 123"
+    )
     assert json.loads(change.changes)["mother_id"] == [None, family["wife"].personal_id]
     assert entries()[0].action == "resident.birth" and entries()[0].subject_id == baby.personal_id
     assert names(service.search_residents(session, TAY_LOC, q="nguyen minh khoa")) == ["Nguyễn Minh Khoa"]
 
 
 def test_birth_names_are_normalised_and_legacy_text_fixed(session, family):
-    baby = service.register_birth(session, TAY_LOC, **birth_kwargs(
-        family["tl"], family_name="  trần ", middle_name="thị", given_name="Hoà", gender="Nữ"))
+    baby = service.register_birth(
+        session,
+        TAY_LOC,
+        **birth_kwargs(family["tl"], family_name="  trần ", middle_name="thị", given_name="Hoà", gender="Nữ"),
+    )
     assert (baby.family_name, baby.middle_name, baby.given_name) == ("Trần", "Thị", "Hòa")
-    legacy = service.register_birth(session, TAY_LOC, **birth_kwargs(
-        family["tl"], family_name=to_tcvn3("Tôn Nữ"), middle_name="", given_name=to_tcvn3("Hương"), gender="Nữ"))
+    legacy = service.register_birth(
+        session,
+        TAY_LOC,
+        **birth_kwargs(
+            family["tl"],
+            family_name=to_tcvn3("Tôn Nữ"),
+            middle_name="",
+            given_name=to_tcvn3("Hương"),
+            gender="Nữ",
+        ),
+    )
     assert legacy.full_name == "Tôn Nữ Hương"
 
 
@@ -318,14 +378,21 @@ def test_births_outside_jurisdiction_or_by_the_wrong_role_are_refused(session, f
     with pytest.raises(Forbidden):
         service.register_birth(session, official("auditor", "46"), **birth_kwargs(family["tl"]))
     with pytest.raises(Forbidden):
-        service.register_birth(session, Actor(kind="citizen", id="c", resident_id=family["head"].id),
-                               **birth_kwargs(family["tl"]))
+        service.register_birth(
+            session,
+            Actor(kind="citizen", id="c", resident_id=family["head"].id),
+            **birth_kwargs(family["tl"]),
+        )
 
 
 def test_parent_must_be_older_than_the_child(session, family):
     with pytest.raises(InvalidInput) as err:
-        service.register_birth(session, TAY_LOC, mother_id=family["child"].personal_id,
-                               **birth_kwargs(family["tl"], date_of_birth="01/01/2004"))
+        service.register_birth(
+            session,
+            TAY_LOC,
+            mother_id=family["child"].personal_id,
+            **birth_kwargs(family["tl"], date_of_birth="01/01/2004"),
+        )
     assert err.value.code == "parent.younger"
 
 
@@ -333,10 +400,15 @@ def test_parent_must_be_older_than_the_child(session, family):
 
 
 def test_record_death(session, family, entries):
-    out = service.record_death(session, TAY_LOC, family["other"].personal_id, "01/06/2024", source="Trích lục khai tử")
+    out = service.record_death(
+        session, TAY_LOC, family["other"].personal_id, "01/06/2024", source="Trích lục khai tử"
+    )
     assert out.status == "deceased" and out.date_of_death == date(2024, 6, 1) and out.version == 2
     change = session.scalars(select(ResidentChange).where(ResidentChange.resident_id == out.id)).one()
-    assert json.loads(change.changes) == {"status": ["alive", "deceased"], "date_of_death": [None, "2024-06-01"]}
+    assert json.loads(change.changes) == {
+        "status": ["alive", "deceased"],
+        "date_of_death": [None, "2024-06-01"],
+    }
     assert entries()[0].action == "resident.death"
     with pytest.raises(Conflict):
         service.record_death(session, TAY_LOC, family["other"].personal_id, "02/06/2024")
@@ -344,8 +416,11 @@ def test_record_death(session, family, entries):
 
 @pytest.mark.parametrize(
     ("when", "code"),
-    [("30/02/2024", "date.invalid"), ("01/01/1950", "date.order"),
-     ((date.today() + timedelta(days=2)).isoformat(), "date.future")],
+    [
+        ("30/02/2024", "date.invalid"),
+        ("01/01/1950", "date.order"),
+        ((date.today() + timedelta(days=2)).isoformat(), "date.future"),
+    ],
 )
 def test_bad_death_dates(session, family, when, code):
     with pytest.raises(InvalidInput) as err:
@@ -364,16 +439,30 @@ def test_death_outside_jurisdiction_is_not_found(session, family):
 
 
 def test_permanent_move_founds_a_household_at_the_destination(session, family, entries):
-    out = service.record_move(session, KIM_LONG, family["head"].personal_id, to_commune_code="19774",
-                              address_detail="45 Kim Long", kind="permanent", date_from="01/06/2024",
-                              source="Hồ sơ đăng ký thường trú")
-    assert out.commune_code == "19774" and out.relation_to_head == "Chủ hộ" and out.household_id != family["tl"].id
+    out = service.record_move(
+        session,
+        KIM_LONG,
+        family["head"].personal_id,
+        to_commune_code="19774",
+        address_detail="45 Kim Long",
+        kind="permanent",
+        date_from="01/06/2024",
+        source="Hồ sơ đăng ký thường trú",
+    )
+    assert (
+        out.commune_code == "19774"
+        and out.relation_to_head == "Chủ hộ"
+        and out.household_id != family["tl"].id
+    )
     new_hh = session.get(Household, out.household_id)
     assert new_hh.commune_code == "19774" and new_hh.head_resident_id == out.id
     session.refresh(family["tl"])
     assert family["tl"].head_resident_id is None
     change = session.scalars(select(ResidentChange).where(ResidentChange.resident_id == out.id)).one()
-    assert change.action == "move.permanent" and json.loads(change.changes)["commune_code"] == ["19750", "19774"]
+    assert change.action == "move.permanent" and json.loads(change.changes)["commune_code"] == [
+        "19750",
+        "19774",
+    ]
     assert entries()[0].action == "resident.move.permanent"
     # now Kim Long sees him and Tây Lộc does not
     assert service.get_resident(session, out.personal_id, KIM_LONG).full_name == "Nguyễn Văn Hùng"
@@ -382,15 +471,44 @@ def test_permanent_move_founds_a_household_at_the_destination(session, family, e
 
 
 def test_move_into_an_existing_household_and_temporary_stays(session, family):
-    out = service.record_move(session, KIM_LONG, family["child"].personal_id, to_commune_code="19774",
-                              address_detail="", household_id=family["kl"].id, date_from="2024-06-01")
-    assert out.household_id == family["kl"].id and out.address_detail == "Kim Long" and out.relation_to_head == "Thành viên"
-    temp = service.record_move(session, KIM_LONG, family["wife"].personal_id, to_commune_code="19774",
-                               address_detail="Kiệt 5 Kim Long", kind="temporary", date_from="01/05/2024",
-                               date_to="01/05/2026")
-    assert temp.commune_code == "19750" and temp.temp_commune_code == "19774" and temp.temp_to == date(2026, 5, 1)
-    away = service.record_move(session, TAY_LOC, family["wife"].personal_id, to_commune_code="", kind="absence",
-                               address_detail="Hàn Quốc", date_from="01/06/2024")
+    out = service.record_move(
+        session,
+        KIM_LONG,
+        family["child"].personal_id,
+        to_commune_code="19774",
+        address_detail="",
+        household_id=family["kl"].id,
+        date_from="2024-06-01",
+    )
+    assert (
+        out.household_id == family["kl"].id
+        and out.address_detail == "Kim Long"
+        and out.relation_to_head == "Thành viên"
+    )
+    temp = service.record_move(
+        session,
+        KIM_LONG,
+        family["wife"].personal_id,
+        to_commune_code="19774",
+        address_detail="Kiệt 5 Kim Long",
+        kind="temporary",
+        date_from="01/05/2024",
+        date_to="01/05/2026",
+    )
+    assert (
+        temp.commune_code == "19750"
+        and temp.temp_commune_code == "19774"
+        and temp.temp_to == date(2026, 5, 1)
+    )
+    away = service.record_move(
+        session,
+        TAY_LOC,
+        family["wife"].personal_id,
+        to_commune_code="",
+        kind="absence",
+        address_detail="Hàn Quốc",
+        date_from="01/06/2024",
+    )
     assert away.absent_destination == "Hàn Quốc" and away.absent_from == date(2024, 6, 1)
 
 
@@ -408,7 +526,12 @@ def test_move_into_an_existing_household_and_temporary_stays(session, family):
     ],
 )
 def test_bad_moves_are_refused_and_nothing_is_written(session, family, over, code):
-    kw = {"to_commune_code": "19774", "address_detail": "45 Kim Long", "kind": "permanent", "date_from": "01/06/2024"}
+    kw = {
+        "to_commune_code": "19774",
+        "address_detail": "45 Kim Long",
+        "kind": "permanent",
+        "date_from": "01/06/2024",
+    }
     kw.update(over)
     before = (count(session, Household), count(session, ResidentChange))
     with pytest.raises(InvalidInput) as err:
@@ -421,8 +544,14 @@ def test_bad_moves_are_refused_and_nothing_is_written(session, family, over, cod
 
 def test_move_into_another_officers_commune_is_forbidden(session, family):
     with pytest.raises(Forbidden):
-        service.record_move(session, TAY_LOC, family["far"].personal_id, to_commune_code="19774",
-                            address_detail="1 Kim Long", date_from="01/06/2024")
+        service.record_move(
+            session,
+            TAY_LOC,
+            family["far"].personal_id,
+            to_commune_code="19774",
+            address_detail="1 Kim Long",
+            date_from="01/06/2024",
+        )
 
 
 # ------------------------------------------------------------------------ corrections
@@ -430,8 +559,9 @@ def test_move_into_another_officers_commune_is_forbidden(session, family):
 
 def test_correction_with_optimistic_locking(session, family, entries):
     pid = family["far"].personal_id
-    out = service.correct_resident(session, KIM_LONG, pid, {"given_name": "thuỷ", "place_of_birth": "Huế"}, 1,
-                                   "Quyết định 12/QĐ")
+    out = service.correct_resident(
+        session, KIM_LONG, pid, {"given_name": "thuỷ", "place_of_birth": "Huế"}, 1, "Quyết định 12/QĐ"
+    )
     assert out.full_name == "Lê Thị Thủy" and out.version == 2
     assert names(service.search_residents(session, KIM_LONG, q="le thi thuy")) == ["Lê Thị Thủy"]
     with pytest.raises(Conflict):

@@ -63,7 +63,9 @@ def test_auditors_see_who_read_the_record(client, family, make_official, signed_
     signed_in("kiemtra")
     client.get(f"/registry/residents/{family['head'].personal_id}", headers=HTML)
     r = client.get(f"/registry/residents/{family['head'].personal_id}", headers=HTML)
-    assert "Nhật ký truy cập hồ sơ này" in r.text and "official:kiemtra" in r.text and "resident.read" in r.text
+    assert (
+        "Nhật ký truy cập hồ sơ này" in r.text and "official:kiemtra" in r.text and "resident.read" in r.text
+    )
     assert "Đăng ký khai sinh" not in r.text and "Khai tử" not in r.text  # auditors do not write
 
 
@@ -82,14 +84,26 @@ def test_birth_form_registers_a_child(client, family, make_official, signed_in, 
     signed_in("xa")
     form = client.get(f"/registry/households/{family['tl'].id}/birth", headers=HTML)
     assert form.status_code == 200 and 'name="csrf_token"' in form.text
-    data = {"csrf_token": csrf(client), "family_name": "Nguyễn", "middle_name": "Gia", "given_name": "Bảo",
-            "gender": "male", "date_of_birth": "31/02/2024", "place_of_birth": "Huế", "relation_to_head": "Con",
-            "mother_id": family["wife"].personal_id, "father_id": "", "source": "Giấy chứng sinh"}
+    data = {
+        "csrf_token": csrf(client),
+        "family_name": "Nguyễn",
+        "middle_name": "Gia",
+        "given_name": "Bảo",
+        "gender": "male",
+        "date_of_birth": "31/02/2024",
+        "place_of_birth": "Huế",
+        "relation_to_head": "Con",
+        "mother_id": family["wife"].personal_id,
+        "father_id": "",
+        "source": "Giấy chứng sinh",
+    }
     bad = client.post(f"/registry/households/{family['tl'].id}/birth", data=data, headers=HTML)
     assert bad.status_code == 422 and "error-summary" in bad.text and 'href="#f-date_of_birth"' in bad.text
     assert 'value="Bảo"' in bad.text  # what was typed is kept
     data["date_of_birth"] = "29/02/2024"
-    ok = client.post(f"/registry/households/{family['tl'].id}/birth", data=data, headers=HTML, follow_redirects=False)
+    ok = client.post(
+        f"/registry/households/{family['tl'].id}/birth", data=data, headers=HTML, follow_redirects=False
+    )
     assert ok.status_code == 303
     pid = ok.headers["location"].split("/")[-1].split("?")[0]
     with session_factory() as s:
@@ -101,8 +115,11 @@ def test_birth_form_registers_a_child(client, family, make_official, signed_in, 
 def test_forms_refuse_a_post_without_csrf(client, family, make_official, signed_in):
     make_official("xa", "commune", "19750")
     signed_in("xa")
-    r = client.post(f"/registry/residents/{family['other'].personal_id}/death", data={"date_of_death": "01/06/2024"},
-                    headers=HTML)
+    r = client.post(
+        f"/registry/residents/{family['other'].personal_id}/death",
+        data={"date_of_death": "01/06/2024"},
+        headers=HTML,
+    )
     assert r.status_code == 403
 
 
@@ -111,23 +128,48 @@ def test_death_and_move_forms(client, family, make_official, signed_in):
     signed_in("xa")
     pid = family["other"].personal_id
     assert client.get(f"/registry/residents/{pid}/death", headers=HTML).status_code == 200
-    bad = client.post(f"/registry/residents/{pid}/death", headers=HTML,
-                      data={"csrf_token": csrf(client), "date_of_death": "01/01/2099"})
+    bad = client.post(
+        f"/registry/residents/{pid}/death",
+        headers=HTML,
+        data={"csrf_token": csrf(client), "date_of_death": "01/01/2099"},
+    )
     assert bad.status_code == 422 and "Ngày không được ở tương lai" in bad.text
-    ok = client.post(f"/registry/residents/{pid}/death", headers=HTML, follow_redirects=False,
-                     data={"csrf_token": csrf(client), "date_of_death": "01/06/2024", "source": "Trích lục"})
+    ok = client.post(
+        f"/registry/residents/{pid}/death",
+        headers=HTML,
+        follow_redirects=False,
+        data={"csrf_token": csrf(client), "date_of_death": "01/06/2024", "source": "Trích lục"},
+    )
     assert ok.status_code == 303
     assert "Đã mất" in client.get(f"/registry/residents/{pid}", headers=HTML).text
 
     head = family["head"].personal_id
     assert client.get(f"/registry/residents/{head}/move", headers=HTML).status_code == 200
-    bad = client.post(f"/registry/residents/{head}/move", headers=HTML, data={
-        "csrf_token": csrf(client), "kind": "permanent", "to_commune_code": "19774", "address_detail": "1 Kim Long",
-        "date_from": "01/06/2024"})
+    bad = client.post(
+        f"/registry/residents/{head}/move",
+        headers=HTML,
+        data={
+            "csrf_token": csrf(client),
+            "kind": "permanent",
+            "to_commune_code": "19774",
+            "address_detail": "1 Kim Long",
+            "date_from": "01/06/2024",
+        },
+    )
     assert bad.status_code == 403  # Kim Long is not this officer's commune
-    ok = client.post(f"/registry/residents/{head}/move", headers=HTML, follow_redirects=False, data={
-        "csrf_token": csrf(client), "kind": "absence", "to_commune_code": "", "address_detail": "Nhật Bản",
-        "date_from": "01/06/2024", "date_to": "01/06/2026"})
+    ok = client.post(
+        f"/registry/residents/{head}/move",
+        headers=HTML,
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf(client),
+            "kind": "absence",
+            "to_commune_code": "",
+            "address_detail": "Nhật Bản",
+            "date_from": "01/06/2024",
+            "date_to": "01/06/2026",
+        },
+    )
     assert ok.status_code == 303
     assert "Nhật Bản" in client.get(f"/registry/residents/{head}", headers=HTML).text
 

@@ -40,8 +40,12 @@ def new_citizen(make_citizen) -> Callable[..., Citizen]:  # type: ignore[no-unty
     def _make(level: int = 2, **kw: Any) -> Citizen:
         account, resident, secret = make_citizen(level=level, **kw)
         acr = f"urn:hue06:loa:{level}"
-        actor = Actor(kind="citizen", id=str(account.id), resident_id=resident.id,
-                      extra={"level": str(level), "acr": acr})
+        actor = Actor(
+            kind="citizen",
+            id=str(account.id),
+            resident_id=resident.id,
+            extra={"level": str(level), "acr": acr},
+        )
         return Citizen(actor, resident, account, secret)
 
     return _make
@@ -56,7 +60,9 @@ def citizen(new_citizen, catalogue) -> Citizen:  # type: ignore[no-untyped-def]
 def officer(session: Session) -> Callable[..., Actor]:
     from hue06.identity import service as identity
 
-    def _make(username: str = "stp_canbo", agency: str = "STP", role: str = "province", unit: str = "46") -> Actor:
+    def _make(
+        username: str = "stp_canbo", agency: str = "STP", role: str = "province", unit: str = "46"
+    ) -> Actor:
         official = identity.create_official(session, username, TEST_PASSWORD, role, unit, agency=agency)
         session.commit()
         return identity.official_actor(official)
@@ -76,24 +82,46 @@ def signer(tmp_path) -> ProvinceSigner:  # type: ignore[no-untyped-def]
 
 def fill_lltp(session: Session, who: Actor, dossier_id: int, forms: tuple[str, ...] = ("1", "2")) -> None:
     """Answer every page of the LLTP e-form."""
-    assert service.save_answers(session, who, dossier_id, {"loai_phieu": list(forms), "so_ban": "1"}, "loai_phieu") == {}
+    assert (
+        service.save_answers(
+            session, who, dossier_id, {"loai_phieu": list(forms), "so_ban": "1"}, "loai_phieu"
+        )
+        == {}
+    )
     if "2" in forms:
-        assert service.save_answers(session, who, dossier_id, {"ho_ten_cha": "Trần Văn Hùng", "ho_ten_me": "Lê Thị Mai"},
-                                    "gia_dinh") == {}
-    assert service.save_answers(session, who, dossier_id, {"qua_trinh_cu_tru": "2005-2024: Phường Tây Lộc, Huế"}, "cu_tru") == {}
+        assert (
+            service.save_answers(
+                session,
+                who,
+                dossier_id,
+                {"ho_ten_cha": "Trần Văn Hùng", "ho_ten_me": "Lê Thị Mai"},
+                "gia_dinh",
+            )
+            == {}
+        )
+    assert (
+        service.save_answers(
+            session, who, dossier_id, {"qua_trinh_cu_tru": "2005-2024: Phường Tây Lộc, Huế"}, "cu_tru"
+        )
+        == {}
+    )
     answers = {"muc_dich": "Bổ sung hồ sơ xin việc"}
     if "1" in forms:
         answers["xac_nhan_cam_dam_nhiem"] = "no"
     assert service.save_answers(session, who, dossier_id, answers, "muc_dich") == {}
 
 
-def pay(session: Session, who: Actor, dossier_id: int, gw: payments.SimulatorGateway) -> service.CallbackResult:
+def pay(
+    session: Session, who: Actor, dossier_id: int, gw: payments.SimulatorGateway
+) -> service.CallbackResult:
     intent = service.begin_payment(session, who, dossier_id, gw)
     body, sig = gw.make_callback(intent.ref, intent.amount)
     return service.handle_payment_callback(session, gw, body, sig)
 
 
-def submitted_lltp(session: Session, who: Actor, gw: payments.SimulatorGateway, forms: tuple[str, ...] = ("1", "2")):  # type: ignore[no-untyped-def]
+def submitted_lltp(
+    session: Session, who: Actor, gw: payments.SimulatorGateway, forms: tuple[str, ...] = ("1", "2")
+):  # type: ignore[no-untyped-def]
     d = service.start_dossier(session, who, LLTP)
     fill_lltp(session, who, d.id, forms)
     result = pay(session, who, d.id, gw)
@@ -103,6 +131,7 @@ def submitted_lltp(session: Session, who: Actor, gw: payments.SimulatorGateway, 
 
 
 # ---------------------------------------------------------------- small files of each type
+
 
 def pdf_bytes(extra: bytes = b"", body: bytes = b"BT /F1 12 Tf 72 712 Td (Giay to) Tj ET") -> bytes:
     """A minimal well-formed PDF; `extra` is spliced into the catalog dictionary."""
@@ -126,19 +155,39 @@ def pdf_bytes(extra: bytes = b"", body: bytes = b"BT /F1 12 Tf 72 712 Td (Giay t
     return out.getvalue()
 
 
-PNG_1PX = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-           b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG_1PX = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def docx_bytes(extra: dict[str, bytes] | None = None, *, compress: int = zipfile.ZIP_DEFLATED) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compress) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        zf.writestr("word/document.xml", "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'/>")
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
+        zf.writestr(
+            "word/document.xml",
+            "<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'/>",
+        )
         for name, data in (extra or {}).items():
             zf.writestr(name, data)
     return buf.getvalue()
 
 
-__all__ = ["CITIZEN_PASSWORD", "LLTP", "PNG_1PX", "citizen_sign_in", "docx_bytes", "fill_lltp", "make_citizen",
-           "make_resident", "pay", "pdf_bytes", "submitted_lltp", "web"]
+__all__ = [
+    "CITIZEN_PASSWORD",
+    "LLTP",
+    "PNG_1PX",
+    "citizen_sign_in",
+    "docx_bytes",
+    "fill_lltp",
+    "make_citizen",
+    "make_resident",
+    "pay",
+    "pdf_bytes",
+    "submitted_lltp",
+    "web",
+]

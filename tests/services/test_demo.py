@@ -14,15 +14,22 @@ from hue06.services.models import Dossier
 def test_demo_loads_six_months_and_an_officer_once(settings, session_factory, session, make_resident):
     for i in range(5):
         make_resident(full_name=f"Nguyễn Văn {'ABCDE'[i]}", gender="male")
-    ctx = SimpleNamespace(settings=settings, session_factory=session_factory, console=None, residents=1,
-                          password="demo-mat-khau-123")
+    ctx = SimpleNamespace(
+        settings=settings,
+        session_factory=session_factory,
+        console=None,
+        residents=1,
+        password="demo-mat-khau-123",
+    )
     text = "\n".join(demo.setup(ctx))
     assert "tuphap" in text and "motcua" in text
     session.expire_all()
     assert identity.get_official_by_username(session, "tuphap").agency == "STP"
     count = session.scalar(select(func.count(Dossier.id)))
     assert count == 1_000
-    first, last = session.execute(select(func.min(Dossier.submitted_on), func.max(Dossier.submitted_on))).one()
+    first, last = session.execute(
+        select(func.min(Dossier.submitted_on), func.max(Dossier.submitted_on))
+    ).one()
     assert (last - first).days <= 182 and last <= service.local_now().date()
     demo.setup(ctx)
     session.expire_all()

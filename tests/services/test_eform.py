@@ -22,15 +22,21 @@ def test_every_seeded_form_parses_and_binds_only_known_register_attributes():
 
 def test_posted_values_for_bound_fields_are_ignored():
     form = lltp_form()
-    values, errors = eform.validate(form, {"ho_ten": "Kẻ Mạo Danh", "so_dinh_danh": "000000000000",
-                                           "loai_phieu": ["1"], "so_ban": "2"}, {}, "loai_phieu")
+    values, errors = eform.validate(
+        form,
+        {"ho_ten": "Kẻ Mạo Danh", "so_dinh_danh": "000000000000", "loai_phieu": ["1"], "so_ban": "2"},
+        {},
+        "loai_phieu",
+    )
     assert errors == {}
     assert "ho_ten" not in values and "so_dinh_danh" not in values
     assert values["loai_phieu"] == ["1"] and values["so_ban"] == 2
 
 
 def test_both_forms_can_be_chosen_together_and_order_is_normalised():
-    values, errors = eform.validate(lltp_form(), {"loai_phieu": ["2", "1", "2"], "so_ban": "1"}, {}, "loai_phieu")
+    values, errors = eform.validate(
+        lltp_form(), {"loai_phieu": ["2", "1", "2"], "so_ban": "1"}, {}, "loai_phieu"
+    )
     assert errors == {} and values["loai_phieu"] == ["1", "2"]
 
 
@@ -41,13 +47,16 @@ def test_errors_are_per_field_in_both_languages():
     assert "số nguyên" in errors["so_ban"]["vi"]
 
 
-@pytest.mark.parametrize(("field", "value", "page"), [
-    ("so_ban", "11", "loai_phieu"),
-    ("so_ban", "0", "loai_phieu"),
-    ("loai_phieu", ["3"], "loai_phieu"),
-    ("muc_dich", "x" * 301, "muc_dich"),
-    ("muc_dich", "có ký tự\x00ẩn", "muc_dich"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "page"),
+    [
+        ("so_ban", "11", "loai_phieu"),
+        ("so_ban", "0", "loai_phieu"),
+        ("loai_phieu", ["3"], "loai_phieu"),
+        ("muc_dich", "x" * 301, "muc_dich"),
+        ("muc_dich", "có ký tự\x00ẩn", "muc_dich"),
+    ],
+)
 def test_values_that_fail_the_schema_are_refused(field, value, page):
     current = {"loai_phieu": ["2"]}
     posted = {"loai_phieu": ["1"], "so_ban": "1", field: value} if page == "loai_phieu" else {field: value}
@@ -61,15 +70,21 @@ def test_conditional_questions_follow_the_choice_of_forms():
     assert [p.id for p in form.active_pages(only_one)] == ["loai_phieu", "cu_tru", "muc_dich"]
     assert "gia_dinh" in [p.id for p in form.active_pages({"loai_phieu": ["2"]})]
     # answers to questions that no longer apply are dropped when the choice changes
-    values, _ = eform.validate(form, {"loai_phieu": ["1"], "so_ban": "1"},
-                               {"loai_phieu": ["2"], "ho_ten_cha": "Trần Văn Hùng"}, "loai_phieu")
+    values, _ = eform.validate(
+        form,
+        {"loai_phieu": ["1"], "so_ban": "1"},
+        {"loai_phieu": ["2"], "ho_ten_cha": "Trần Văn Hùng"},
+        "loai_phieu",
+    )
     assert "ho_ten_cha" not in values
 
 
 def test_pattern_and_date_checks():
     item = next(p for p in service.catalogue_data()["procedures"] if p["code"] == "DVC06-05")
     form = eform.parse_schema(item["form"])
-    _, errors = eform.validate(form, {"noi_den": "Đà Nẵng", "tu_ngay": "2024-02-30", "den_ngay": "2024-03-01"}, {}, "vang")
+    _, errors = eform.validate(
+        form, {"noi_den": "Đà Nẵng", "tu_ngay": "2024-02-30", "den_ngay": "2024-03-01"}, {}, "vang"
+    )
     assert set(errors) == {"tu_ngay"}
 
 
@@ -81,14 +96,17 @@ def test_lltp_fee_counts_each_form_and_copies_beyond_two():
     assert eform.compute_fee(0, rules, {"loai_phieu": ["1", "2"], "so_ban": 3}) == 420_000
 
 
-@pytest.mark.parametrize("schema", [
-    {"fields": [{"name": "a", "bind": "password_hash"}]},
-    {"fields": [{"name": "a", "type": "radio"}]},
-    {"fields": [{"name": "a"}, {"name": "a"}]},
-    {"fields": [{"name": "Bad Name"}]},
-    {"fields": [{"name": "a", "when": {"field": "nope", "contains": "1"}}]},
-    {"fields": [{"name": "a", "pattern": "("}]},
-])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"fields": [{"name": "a", "bind": "password_hash"}]},
+        {"fields": [{"name": "a", "type": "radio"}]},
+        {"fields": [{"name": "a"}, {"name": "a"}]},
+        {"fields": [{"name": "Bad Name"}]},
+        {"fields": [{"name": "a", "when": {"field": "nope", "contains": "1"}}]},
+        {"fields": [{"name": "a", "pattern": "("}]},
+    ],
+)
 def test_broken_schemas_are_refused(schema):
     with pytest.raises(InvalidInput):
         eform.parse_schema(schema)

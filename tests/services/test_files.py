@@ -23,7 +23,11 @@ def refused(name: str, data: bytes, allowed=ALL, **kw) -> str:  # type: ignore[n
 
 
 def test_clean_files_of_each_type_are_accepted_with_their_hash():
-    for name, data, kind in [("a.pdf", pdf_bytes(), "pdf"), ("a.png", PNG_1PX, "png"), ("a.docx", docx_bytes(), "docx")]:
+    for name, data, kind in [
+        ("a.pdf", pdf_bytes(), "pdf"),
+        ("a.png", PNG_1PX, "png"),
+        ("a.docx", docx_bytes(), "docx"),
+    ]:
         checked = files.check_upload(name, data, ALL)
         assert checked.kind == kind and len(checked.sha256) == 64 and checked.size == len(data)
 
@@ -42,21 +46,30 @@ def test_empty_file():
     assert refused("x.pdf", b"") == "upload.empty"
 
 
-@pytest.mark.parametrize("extra", [
-    b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ",
-    b"/Names << /JavaScript 5 0 R >> ",
-    b"/OpenAction << /S /Launch /F (cmd.exe) >> ",
-    b"/AA << /O << /S /JavaScript /JS (x) >> >> ",
-    b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> ",
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> ",
+        b"/Names << /JavaScript 5 0 R >> ",
+        b"/OpenAction << /S /Launch /F (cmd.exe) >> ",
+        b"/AA << /O << /S /JavaScript /JS (x) >> >> ",
+        b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >> ",
+    ],
+)
 def test_pdfs_with_scripts_or_launch_actions_are_refused(extra):
     assert refused("don.pdf", pdf_bytes(extra)) == "upload.pdf_active"
 
 
 def test_script_hidden_in_a_compressed_object_stream_is_found():
     hidden = zlib.compress(b"5 0 << /S /JavaScript /JS (app.alert('x')) >>")
-    data = pdf_bytes() + b"6 0 obj\n<< /Type /ObjStm /Filter /FlateDecode /Length " + str(len(hidden)).encode() + \
-        b" >>\nstream\n" + hidden + b"\nendstream\nendobj\n"
+    data = (
+        pdf_bytes()
+        + b"6 0 obj\n<< /Type /ObjStm /Filter /FlateDecode /Length "
+        + str(len(hidden)).encode()
+        + b" >>\nstream\n"
+        + hidden
+        + b"\nendstream\nendobj\n"
+    )
     assert refused("don.pdf", data) == "upload.pdf_active"
 
 
@@ -108,10 +121,17 @@ def test_the_signed_results_we_issue_pass_our_own_checks(tmp_path):
     from hue06.services.signing import ProvinceSigner, render_result_pdf
 
     signer = ProvinceSigner(tmp_path)
-    pdf = render_result_pdf(title="Phiếu lý lịch tư pháp số 1", agency="Sở Tư pháp", dossier_code="STP-240612-000001",
-                            procedure="Cấp phiếu lý lịch tư pháp", rows=[("Họ và tên", "Trần Thị Hoài Thương")],
-                            decision_text="Không có án tích.", signer=signer, signed_at=datetime.now(UTC),
-                            verify_url="http://127.0.0.1/services/signing-key.pem")
+    pdf = render_result_pdf(
+        title="Phiếu lý lịch tư pháp số 1",
+        agency="Sở Tư pháp",
+        dossier_code="STP-240612-000001",
+        procedure="Cấp phiếu lý lịch tư pháp",
+        rows=[("Họ và tên", "Trần Thị Hoài Thương")],
+        decision_text="Không có án tích.",
+        signer=signer,
+        signed_at=datetime.now(UTC),
+        verify_url="http://127.0.0.1/services/signing-key.pem",
+    )
     assert files.check_upload("ket-qua.pdf", pdf, ["pdf"]).kind == "pdf"
     sig = signer.sign(pdf)
     assert signer.verify(pdf, sig.value, sig.key_id)

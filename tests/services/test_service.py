@@ -31,7 +31,7 @@ def test_catalogue_holds_the_25_essential_services_named_as_in_appendix_ii(sessi
     if not report.exists():
         pytest.skip("reference report not present")
     text = report.read_text(encoding="utf-8")
-    appendix = text[text.index("Phụ lục II"):text.index("Phụ lục III")]
+    appendix = text[text.index("Phụ lục II") : text.index("Phụ lục III")]
     for no, name in names.items():
         assert f"\n{no}\t{name}\t" in appendix, (no, name)
 
@@ -55,7 +55,9 @@ def test_only_an_administrator_edits_and_a_stale_edit_is_a_409(session, catalogu
     with pytest.raises(Conflict):
         service.update_procedure(session, admin, LLTP, {"fee": 20}, 1)
     with pytest.raises(InvalidInput):
-        service.update_procedure(session, admin, LLTP, {"form_schema": {"fields": [{"name": "x", "bind": "secret"}]}}, 2)
+        service.update_procedure(
+            session, admin, LLTP, {"form_schema": {"fields": [{"name": "x", "bind": "secret"}]}}, 2
+        )
 
 
 # --------------------------------------------------------------------------- citizen flow
@@ -66,8 +68,16 @@ def test_e_form_is_filled_from_the_register_and_cannot_be_retyped(session, citiz
     assert d.register_data["ho_ten"] == "Trần Thị Hoài Thương"
     assert d.register_data["so_dinh_danh"] == citizen.resident.personal_id
     assert d.register_data["noi_sinh"] == "Huế"
-    assert service.save_answers(session, citizen.actor, d.id, {"ho_ten": "Người Khác", "muc_dich": "Xin việc",
-                                                               "xac_nhan_cam_dam_nhiem": "no"}, "muc_dich") == {}
+    assert (
+        service.save_answers(
+            session,
+            citizen.actor,
+            d.id,
+            {"ho_ten": "Người Khác", "muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"},
+            "muc_dich",
+        )
+        == {}
+    )
     assert d.register_data["ho_ten"] == "Trần Thị Hoài Thương"
     assert "ho_ten" not in d.form_data
     assert d.prefilled_fields >= 8
@@ -84,9 +94,11 @@ def test_a_level_1_account_cannot_start_a_level_2_procedure(session, new_citizen
 def test_a_citizen_cannot_open_another_citizens_dossier(session, citizen, new_citizen):
     d = service.start_dossier(session, citizen.actor, LLTP)
     other = new_citizen(full_name="Lê Văn Tám")
-    for call in (lambda: service.get_dossier(session, other.actor, d.id),
-                 lambda: service.save_answers(session, other.actor, d.id, {"muc_dich": "x"}, "muc_dich"),
-                 lambda: service.attach_upload(session, other.actor, d.id, "cu_tru", "a.pdf", pdf_bytes())):
+    for call in (
+        lambda: service.get_dossier(session, other.actor, d.id),
+        lambda: service.save_answers(session, other.actor, d.id, {"muc_dich": "x"}, "muc_dich"),
+        lambda: service.attach_upload(session, other.actor, d.id, "cu_tru", "a.pdf", pdf_bytes()),
+    ):
         with pytest.raises(NotFound):
             call()
 
@@ -109,7 +121,9 @@ def test_due_date_skips_tet_and_weekends(session, citizen, gateway, monkeypatch)
     assert d.due_date == date(2024, 2, 23)
 
 
-def test_missing_answers_and_components_block_payment_and_submission(session, new_citizen, catalogue, gateway):
+def test_missing_answers_and_components_block_payment_and_submission(
+    session, new_citizen, catalogue, gateway
+):
     c = new_citizen()
     d = service.start_dossier(session, c.actor, "DVC06-03")  # thường trú: proof of accommodation required
     with pytest.raises(InvalidInput) as exc:
@@ -131,14 +145,24 @@ def test_a_fee_dossier_cannot_be_submitted_without_payment(session, citizen):
 def test_a_free_dossier_is_submitted_directly(session, new_citizen, catalogue):
     c = new_citizen(level=1)
     d = service.start_dossier(session, c.actor, "DVC06-05")
-    assert service.save_answers(session, c.actor, d.id, {"noi_den": "Đà Nẵng", "tu_ngay": "2024-07-01",
-                                                         "den_ngay": "2024-07-20"}, "vang") == {}
+    assert (
+        service.save_answers(
+            session,
+            c.actor,
+            d.id,
+            {"noi_den": "Đà Nẵng", "tu_ngay": "2024-07-01", "den_ngay": "2024-07-20"},
+            "vang",
+        )
+        == {}
+    )
     service.submit_dossier(session, c.actor, d.id)
     assert d.status == "submitted" and not d.paid and d.fee == 0
 
 
 def test_wallet_document_is_reused_without_a_copy(session, citizen, gateway):
-    doc = service.wallet_upload(session, citizen.actor, "Xác nhận cư trú 2010-2020", "cu-tru.pdf", pdf_bytes())
+    doc = service.wallet_upload(
+        session, citizen.actor, "Xác nhận cư trú 2010-2020", "cu-tru.pdf", pdf_bytes()
+    )
     d = service.start_dossier(session, citizen.actor, LLTP)
     f = service.attach_from_wallet(session, citizen.actor, d.id, "cu_tru", doc.id)
     assert f.sha256 == doc.sha256 and f.source == "wallet"
@@ -247,7 +271,9 @@ def test_paying_an_already_paid_dossier_is_refused(session, citizen, gateway):
 # --------------------------------------------------------------------------- officers
 
 
-def test_officer_flow_with_supplement_stops_and_restarts_the_clock(session, citizen, gateway, officer, signer):
+def test_officer_flow_with_supplement_stops_and_restarts_the_clock(
+    session, citizen, gateway, officer, signer
+):
     stp = officer()
     d = submitted_lltp(session, citizen.actor, gateway)
     first_due = d.due_date
@@ -261,7 +287,10 @@ def test_officer_flow_with_supplement_stops_and_restarts_the_clock(session, citi
     assert kinds == ["submission", "supplement"]
     d = service.approve_dossier(session, stp, d.id, d.version, "Không có án tích")
     docs = service.issue_result(session, stp, d.id, d.version, signer)
-    assert [x.title for x in docs] == ["Phiếu lý lịch tư pháp — Phiếu số 1", "Phiếu lý lịch tư pháp — Phiếu số 2"]
+    assert [x.title for x in docs] == [
+        "Phiếu lý lịch tư pháp — Phiếu số 1",
+        "Phiếu lý lịch tư pháp — Phiếu số 2",
+    ]
     assert service.wallet_documents(session, citizen.actor) == []  # not yet returned
     d = service.return_result(session, stp, d.id, d.version)
     assert d.status == "returned" and d.finished_on is not None and d.result_electronic
@@ -269,11 +298,26 @@ def test_officer_flow_with_supplement_stops_and_restarts_the_clock(session, citi
     assert {w.id for w in wallet} == {x.id for x in docs}
     assert all(service.verify_document(session, signer, w) for w in wallet)
     actions = [e.action for e in service.history(session, d)]
-    assert actions == ["created", "payment_started", "submitted", "received", "supplement_requested", "supplemented",
-                       "approved", "result_issued", "returned"]
+    assert actions == [
+        "created",
+        "payment_started",
+        "submitted",
+        "received",
+        "supplement_requested",
+        "supplemented",
+        "approved",
+        "result_issued",
+        "returned",
+    ]
     logged = [e.action for e in audit.entries_for(session, "dossier", d.code, limit=50)]
-    for action in ("dossier.submitted", "dossier.received", "dossier.supplement_requested", "dossier.approved",
-                   "dossier.result_issued", "dossier.returned"):
+    for action in (
+        "dossier.submitted",
+        "dossier.received",
+        "dossier.supplement_requested",
+        "dossier.approved",
+        "dossier.result_issued",
+        "dossier.returned",
+    ):
         assert action in logged
 
 
@@ -288,7 +332,9 @@ def test_two_officers_cannot_overwrite_each_other(session, session_factory, citi
     assert exc.value.status_code == 409 and "người khác" in exc.value.message_vi
 
 
-def test_concurrent_writes_from_two_sessions_lose_cleanly(session_factory, session, citizen, gateway, officer):
+def test_concurrent_writes_from_two_sessions_lose_cleanly(
+    session_factory, session, citizen, gateway, officer
+):
     stp_a, stp_b = officer("stp_a"), officer("stp_b")
     d = submitted_lltp(session, citizen.actor, gateway)
     service.receive_dossier(session, stp_a, d.id, d.version)
@@ -321,8 +367,11 @@ def test_the_officer_reopens_exactly_what_was_submitted(session, citizen, gatewa
     stp = officer()
     _file, data = service.get_dossier_file(session, stp, d.id, content["files"][0]["id"])
     assert hashlib.sha256(data).hexdigest() == content["files"][0]["sha256"]
-    session.execute(update(DossierSnapshot).where(DossierSnapshot.id == snap.id).values(
-        content=snap.content.replace("\"fee\":400000", "\"fee\":1")))
+    session.execute(
+        update(DossierSnapshot)
+        .where(DossierSnapshot.id == snap.id)
+        .values(content=snap.content.replace('"fee":400000', '"fee":1'))
+    )
     session.expire_all()
     with pytest.raises(Conflict):
         service.snapshot_content(session.get(DossierSnapshot, snap.id))
@@ -331,7 +380,9 @@ def test_the_officer_reopens_exactly_what_was_submitted(session, citizen, gatewa
 def test_a_tampered_file_is_not_served(session, citizen, gateway, officer):
     d = service.start_dossier(session, citizen.actor, LLTP)
     f = service.attach_upload(session, citizen.actor, d.id, "cu_tru", "cu-tru.pdf", pdf_bytes())
-    session.execute(update(Blob).where(Blob.sha256 == f.sha256).values(data=pdf_bytes(body=b"BT (sua) Tj ET")))
+    session.execute(
+        update(Blob).where(Blob.sha256 == f.sha256).values(data=pdf_bytes(body=b"BT (sua) Tj ET"))
+    )
     session.expire_all()
     with pytest.raises(NotFound):
         service.get_dossier_file(session, citizen.actor, d.id, f.id)
@@ -342,7 +393,13 @@ def test_inbox_by_agency_and_jurisdiction(session, new_citizen, catalogue, gatew
     c_other = new_citizen(full_name="Hồ Văn Bình", commune_code="19753")
     for c in (c_tay_loc, c_other):
         d = service.start_dossier(session, c.actor, "DVC06-05")
-        service.save_answers(session, c.actor, d.id, {"noi_den": "Huế", "tu_ngay": "2024-07-01", "den_ngay": "2024-07-09"}, "vang")
+        service.save_answers(
+            session,
+            c.actor,
+            d.id,
+            {"noi_den": "Huế", "tu_ngay": "2024-07-01", "den_ngay": "2024-07-09"},
+            "vang",
+        )
         service.submit_dossier(session, c.actor, d.id)
     submitted_lltp(session, c_tay_loc.actor, gateway)
     commune_police = officer("ca_tayloc", agency="CAX", role="commune", unit="19750")
@@ -352,7 +409,9 @@ def test_inbox_by_agency_and_jurisdiction(session, new_citizen, catalogue, gatew
     assert service.inbox(session, justice).total == 1
     other_dossier = service.inbox(session, officer("ca_all", agency="CAX")).rows
     with pytest.raises(NotFound):
-        service.get_dossier(session, commune_police, next(d.id for d, _ in other_dossier if d.commune_code == "19753"))
+        service.get_dossier(
+            session, commune_police, next(d.id for d, _ in other_dossier if d.commune_code == "19753")
+        )
 
 
 def test_officers_cannot_see_citizens_drafts(session, citizen, officer):

@@ -44,10 +44,15 @@ def test_starting_needs_a_signed_in_citizen(web, catalogue):
     assert r.status_code == 303 and r.headers["location"].startswith("/account/login")
 
 
-@pytest.mark.parametrize(("path", "login"), [
-    ("/services/my", "/account/login"), ("/services/wallet", "/account/login"),
-    ("/services/dossiers/1/check", "/account/login"), ("/services/inbox?status=open", "/login"),
-])
+@pytest.mark.parametrize(
+    ("path", "login"),
+    [
+        ("/services/my", "/account/login"),
+        ("/services/wallet", "/account/login"),
+        ("/services/dossiers/1/check", "/account/login"),
+        ("/services/inbox?status=open", "/login"),
+    ],
+)
 def test_pages_send_a_signed_out_browser_to_the_right_sign_in_and_back(web, catalogue, path, login):
     r = web.get(path, follow_redirects=False)
     assert r.status_code == 303
@@ -66,26 +71,43 @@ def test_citizen_journey_lltp_both_forms_through_the_pages(browser_citizen, citi
     assert "Trần Thị Hoài Thương" in details.text and citizen.resident.personal_id in details.text
     assert 'name="ho_ten"' not in details.text  # shown, not asked
     # an empty page shows the GOV.UK error summary
-    r = web.post(f"/services/dossiers/{dossier_id}/page/loai_phieu", data={"csrf_token": csrf(web), "so_ban": ""})
+    r = web.post(
+        f"/services/dossiers/{dossier_id}/page/loai_phieu", data={"csrf_token": csrf(web), "so_ban": ""}
+    )
     assert r.status_code == 400 and "error-summary" in r.text and 'href="#f-loai_phieu"' in r.text
-    r = web.post(f"/services/dossiers/{dossier_id}/page/loai_phieu",
-                 data={"csrf_token": csrf(web), "loai_phieu": ["1", "2"], "so_ban": "1", "ho_ten": "Giả Mạo"},
-                 follow_redirects=False)
+    r = web.post(
+        f"/services/dossiers/{dossier_id}/page/loai_phieu",
+        data={"csrf_token": csrf(web), "loai_phieu": ["1", "2"], "so_ban": "1", "ho_ten": "Giả Mạo"},
+        follow_redirects=False,
+    )
     assert r.headers["location"].endswith("/page/gia_dinh")
-    web.post(f"/services/dossiers/{dossier_id}/page/gia_dinh",
-             data={"csrf_token": csrf(web), "ho_ten_cha": "Trần Văn Hùng", "ho_ten_me": "Lê Thị Mai"})
-    web.post(f"/services/dossiers/{dossier_id}/page/cu_tru", data={"csrf_token": csrf(web), "qua_trinh_cu_tru": "Huế"})
-    r = web.post(f"/services/dossiers/{dossier_id}/page/muc_dich",
-                 data={"csrf_token": csrf(web), "muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"},
-                 follow_redirects=False)
+    web.post(
+        f"/services/dossiers/{dossier_id}/page/gia_dinh",
+        data={"csrf_token": csrf(web), "ho_ten_cha": "Trần Văn Hùng", "ho_ten_me": "Lê Thị Mai"},
+    )
+    web.post(
+        f"/services/dossiers/{dossier_id}/page/cu_tru",
+        data={"csrf_token": csrf(web), "qua_trinh_cu_tru": "Huế"},
+    )
+    r = web.post(
+        f"/services/dossiers/{dossier_id}/page/muc_dich",
+        data={"csrf_token": csrf(web), "muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"},
+        follow_redirects=False,
+    )
     assert r.headers["location"].endswith("/components")
-    r = web.post(f"/services/dossiers/{dossier_id}/components/upload", data={"csrf_token": csrf(web), "component": "cu_tru"},
-                 files={"upload": ("xac-nhan.pdf", pdf_bytes(), "application/pdf")}, follow_redirects=False)
+    r = web.post(
+        f"/services/dossiers/{dossier_id}/components/upload",
+        data={"csrf_token": csrf(web), "component": "cu_tru"},
+        files={"upload": ("xac-nhan.pdf", pdf_bytes(), "application/pdf")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     check = web.get(f"/services/dossiers/{dossier_id}/check")
     assert "Phiếu số 1" in check.text and "Phiếu số 2" in check.text and "400.000" in check.text
     assert "Giả Mạo" not in check.text
-    r = web.post(f"/services/dossiers/{dossier_id}/submit", data={"csrf_token": csrf(web)}, follow_redirects=False)
+    r = web.post(
+        f"/services/dossiers/{dossier_id}/submit", data={"csrf_token": csrf(web)}, follow_redirects=False
+    )
     assert r.headers["location"].startswith("/services/payments/simulator/")
     bank = r.headers["location"]
     assert "400.000" in web.get(bank).text
@@ -104,13 +126,19 @@ def test_bad_uploads_are_refused_on_the_page_with_a_clear_message(browser_citize
     web = browser_citizen
     dossier_id = _start(web)
     cases = [
-        (("don.pdf", pdf_bytes(b"/OpenAction << /S /JavaScript /JS (x) >> "), "application/pdf"), "JavaScript"),
+        (
+            ("don.pdf", pdf_bytes(b"/OpenAction << /S /JavaScript /JS (x) >> "), "application/pdf"),
+            "JavaScript",
+        ),
         (("anh.pdf", b"GIF89a" + b"\x00" * 50, "application/pdf"), "Tệp phải là"),
         (("to.pdf", pdf_bytes() + b"0" * (11 * 1024 * 1024), "application/pdf"), "lớn hơn 10 MB"),
     ]
     for upload, message in cases:
-        r = web.post(f"/services/dossiers/{dossier_id}/components/upload",
-                     data={"csrf_token": csrf(web), "component": "cu_tru"}, files={"upload": upload})
+        r = web.post(
+            f"/services/dossiers/{dossier_id}/components/upload",
+            data={"csrf_token": csrf(web), "component": "cu_tru"},
+            files={"upload": upload},
+        )
         assert r.status_code == 422 and message in r.text and "error-summary" in r.text
     assert "xac-nhan" not in web.get(f"/services/dossiers/{dossier_id}/components").text
 
@@ -119,7 +147,11 @@ def test_another_citizens_dossier_is_a_404_page(web, session, citizen, new_citiz
     d = submitted_lltp(session, citizen.actor, gateway)
     other = new_citizen(full_name="Lê Văn Tám")
     citizen_sign_in(web, other.resident.personal_id, totp_secret=other.secret)
-    for path in (f"/services/dossiers/{d.id}", f"/services/dossiers/{d.id}/receipt", f"/services/dossiers/{d.id}/check"):
+    for path in (
+        f"/services/dossiers/{d.id}",
+        f"/services/dossiers/{d.id}/receipt",
+        f"/services/dossiers/{d.id}/check",
+    ):
         assert web.get(path, headers={"accept": "text/html"}).status_code == 404
 
 
@@ -147,19 +179,30 @@ def test_officer_pages_supplement_and_stale_write(client, signed_in, session, ci
     page = client.get(f"/services/officer/dossiers/{d.id}")
     assert page.status_code == 200 and d.code in page.text and "Tiếp nhận hồ sơ" in page.text
     v = d.version
-    r = client.post(f"/services/officer/dossiers/{d.id}/receive", data={"csrf_token": csrf(client), "version": v},
-                    follow_redirects=False)
+    r = client.post(
+        f"/services/officer/dossiers/{d.id}/receive",
+        data={"csrf_token": csrf(client), "version": v},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = client.post(f"/services/officer/dossiers/{d.id}/approve", data={"csrf_token": csrf(client), "version": v},
-                    headers={"accept": "text/html"})
+    r = client.post(
+        f"/services/officer/dossiers/{d.id}/approve",
+        data={"csrf_token": csrf(client), "version": v},
+        headers={"accept": "text/html"},
+    )
     assert r.status_code == 409 and "người khác" in r.text
     session.expire_all()
     v = session.get(Dossier, d.id).version
-    r = client.post(f"/services/officer/dossiers/{d.id}/supplement", data={"csrf_token": csrf(client), "version": v, "note": ""})
+    r = client.post(
+        f"/services/officer/dossiers/{d.id}/supplement",
+        data={"csrf_token": csrf(client), "version": v, "note": ""},
+    )
     assert r.status_code == 422 and "Nêu rõ" in r.text
-    r = client.post(f"/services/officer/dossiers/{d.id}/supplement",
-                    data={"csrf_token": csrf(client), "version": v, "note": "Bổ sung giấy xác nhận cư trú"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/services/officer/dossiers/{d.id}/supplement",
+        data={"csrf_token": csrf(client), "version": v, "note": "Bổ sung giấy xác nhận cư trú"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     inbox = client.get("/services/inbox?status=supplement_requested")
     assert d.code in inbox.text
@@ -190,16 +233,30 @@ def test_statistics_page_and_xlsx_and_api(client, signed_in, session, citizen, g
     assert api["totals"]["total"] == 1 and api["indicators"]["online_rate"] == 1.0
 
 
-def test_catalogue_editor_changes_the_time_limit_and_refuses_bad_json(client, signed_in, session, catalogue, officer):
+def test_catalogue_editor_changes_the_time_limit_and_refuses_bad_json(
+    client, signed_in, session, catalogue, officer
+):
     officer("quantri_dv", agency="", role="admin")
     signed_in("quantri_dv")
     page = client.get(f"/services/admin/procedures/{LLTP}")
     form = dict(re.findall(r'name="(\w+)" (?:type="\w+" )?value="([^"]*)"', page.text))
     proc = service.get_procedure(session, LLTP)
-    data = {"csrf_token": csrf(client), "version": str(proc.version), "name": proc.name, "name_en": proc.name_en,
-            "agency_code": "STP", "assurance_level": "2", "time_limit": "15", "time_unit": "working", "fee": "0",
-            "fee_note": proc.fee_note, "result_name": proc.result_name, "active": "1",
-            "components": json.dumps(proc.components), "form_schema": "{not json"}
+    data = {
+        "csrf_token": csrf(client),
+        "version": str(proc.version),
+        "name": proc.name,
+        "name_en": proc.name_en,
+        "agency_code": "STP",
+        "assurance_level": "2",
+        "time_limit": "15",
+        "time_unit": "working",
+        "fee": "0",
+        "fee_note": proc.fee_note,
+        "result_name": proc.result_name,
+        "active": "1",
+        "components": json.dumps(proc.components),
+        "form_schema": "{not json",
+    }
     assert form["time_limit"] == "10" and form["version"] == "1"
     session.rollback()  # end the test's read transaction before the app writes
     r = client.post(f"/services/admin/procedures/{LLTP}", data=data)
@@ -214,14 +271,14 @@ def test_catalogue_editor_changes_the_time_limit_and_refuses_bad_json(client, si
 def test_a_clerk_cannot_open_the_catalogue_editor(client, signed_in, catalogue, officer):
     officer()
     signed_in("stp_canbo")
-    assert client.get(f"/services/admin/procedures/{LLTP}", headers={"accept": "text/html"}).status_code == 403
+    assert (
+        client.get(f"/services/admin/procedures/{LLTP}", headers={"accept": "text/html"}).status_code == 403
+    )
 
 
 def test_english_pages(web, catalogue):
     r = web.get(f"/services/procedures/{LLTP}?lang=en")
     assert "Judicial record certificate" in r.text and ">Start<" in r.text and "Bắt đầu" not in r.text
-
-
 
 
 def test_one_stop_desk_scans_the_card_and_uses_the_same_pages(client, signed_in, session, citizen, officer):
@@ -230,23 +287,32 @@ def test_one_stop_desk_scans_the_card_and_uses_the_same_pages(client, signed_in,
     r = citizen.resident
     qr = f"{r.personal_id}||{r.full_name.upper()}|{r.date_of_birth:%d%m%Y}|Nữ|12 Lê Lợi, Huế|01012022"
     client.get("/services/desk")
-    bad = client.post("/services/desk", data={"csrf_token": csrf(client), "qr": qr.replace("|Nữ|", "|Nam|"),
-                                              "procedure": LLTP})
+    bad = client.post(
+        "/services/desk",
+        data={"csrf_token": csrf(client), "qr": qr.replace("|Nữ|", "|Nam|"), "procedure": LLTP},
+    )
     assert bad.status_code == 422 and "error-summary" in bad.text
-    resp = client.post("/services/desk", data={"csrf_token": csrf(client), "qr": qr, "procedure": LLTP},
-                       follow_redirects=False)
+    resp = client.post(
+        "/services/desk",
+        data={"csrf_token": csrf(client), "qr": qr, "procedure": LLTP},
+        follow_redirects=False,
+    )
     assert resp.status_code == 303 and resp.headers["location"].endswith("/details")
     details = client.get(resp.headers["location"])
     assert "Trần Thị Hoài Thương" in details.text
     dossier_id = int(re.search(r"/dossiers/(\d+)/", resp.headers["location"]).group(1))
     session.rollback()
-    for page, data in (("loai_phieu", {"loai_phieu": ["1"], "so_ban": "1"}), ("cu_tru", {"qua_trinh_cu_tru": "Huế"}),
-                       ("muc_dich", {"muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"})):
+    for page, data in (
+        ("loai_phieu", {"loai_phieu": ["1"], "so_ban": "1"}),
+        ("cu_tru", {"qua_trinh_cu_tru": "Huế"}),
+        ("muc_dich", {"muc_dich": "Xin việc", "xac_nhan_cam_dam_nhiem": "no"}),
+    ):
         client.post(f"/services/dossiers/{dossier_id}/page/{page}", data={"csrf_token": csrf(client), **data})
     check = client.get(f"/services/dossiers/{dossier_id}/check")
     assert "Thu lệ phí và tiếp nhận hồ sơ" in check.text
-    done = client.post(f"/services/dossiers/{dossier_id}/submit", data={"csrf_token": csrf(client)},
-                       follow_redirects=False)
+    done = client.post(
+        f"/services/dossiers/{dossier_id}/submit", data={"csrf_token": csrf(client)}, follow_redirects=False
+    )
     assert done.headers["location"] == f"/services/officer/dossiers/{dossier_id}"
     session.rollback()
     d = session.get(Dossier, dossier_id)

@@ -11,8 +11,9 @@ from tests.conftest import sign_in_page
 pytestmark = pytest.mark.browser
 
 
-def test_officer_updates_a_task_and_the_dashboard_changes(live_server, page, session, imported, make_official,
-                                                          sqlite_only):
+def test_officer_updates_a_task_and_the_dashboard_changes(
+    live_server, page, session, imported, make_official, sqlite_only
+):
     make_official("stp_dau_moi", "province", "46")
     service.add_member(session, "Sở Tư pháp", "stp_dau_moi")
     session.commit()

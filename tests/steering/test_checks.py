@@ -16,21 +16,31 @@ def mismatches(parsed):  # type: ignore[no-untyped-def]
 
 
 def _find(mismatches, check, appendix, row=None, column=None):  # type: ignore[no-untyped-def]
-    found = [m for m in mismatches if m.check == check and m.appendix == appendix
-             and (row is None or m.row == row) and (column is None or m.column == column)]
+    found = [
+        m
+        for m in mismatches
+        if m.check == check
+        and m.appendix == appendix
+        and (row is None or m.row == row)
+        and (column is None or m.column == column)
+    ]
     assert found, f"no {check} mismatch in {appendix} row {row} column {column}"
     return found
 
 
 def test_appendix_ii_total_row_is_not_the_sum_of_its_rows(mismatches):
-    got = {m.column: (m.stated, m.computed, m.difference)
-           for m in _find(mismatches, "total_vs_rows", "II", "Tổng cộng")}
+    got = {
+        m.column: (m.stated, m.computed, m.difference)
+        for m in _find(mismatches, "total_vs_rows", "II", "Tổng cộng")
+    }
     assert got == {
         "Tổng hồ sơ": (Decimal(179697), Decimal(183525), Decimal(-3828)),
         "Trực tuyến": (Decimal(171591), Decimal(172277), Decimal(-686)),
         "Đúng hạn": (Decimal(165002), Decimal(167272), Decimal(-2270)),
     }
-    assert not [m for m in mismatches if m.check == "total_vs_rows" and m.column == "Quá hạn"]  # 6.589 adds up
+    assert not [
+        m for m in mismatches if m.check == "total_vs_rows" and m.column == "Quá hạn"
+    ]  # 6.589 adds up
 
 
 def test_more_on_time_than_online_in_row_19(mismatches):
@@ -44,12 +54,17 @@ def test_total_rate_against_the_rows(mismatches):
     (m,) = _find(mismatches, "rate_vs_counts", "II", "Tổng cộng")
     assert (m.stated, m.computed) == (Decimal(95), Decimal("93.87"))
     # every service row's own rate matches its counts as the report rounds them
-    assert [x for x in mismatches if x.check == "rate_vs_counts" and x.appendix == "II" and x.row != "Tổng cộng"] == []
+    assert [
+        x for x in mismatches if x.check == "rate_vs_counts" and x.appendix == "II" and x.row != "Tổng cộng"
+    ] == []
 
 
 def test_body_dossier_figures_match_the_total_row_but_not_the_rows(mismatches):
-    body = {m.column: (m.stated, m.computed) for m in mismatches
-            if m.check == "summary_vs_table" and m.appendix == "body" and "25 DVC" in (m.column or "")}
+    body = {
+        m.column: (m.stated, m.computed)
+        for m in mismatches
+        if m.check == "summary_vs_table" and m.appendix == "body" and "25 DVC" in (m.column or "")
+    }
     assert body == {
         "Hồ sơ trực tuyến (25 DVC)": (Decimal(171591), Decimal(172277)),
         "Tổng số hồ sơ (25 DVC)": (Decimal(179697), Decimal(183525)),
@@ -58,8 +73,11 @@ def test_body_dossier_figures_match_the_total_row_but_not_the_rows(mismatches):
 
 
 def test_task_summary_against_appendix_i(mismatches):
-    body = {m.column: (m.stated, m.computed) for m in mismatches
-            if m.check == "summary_vs_table" and m.appendix == "body" and "nhiệm vụ" in m.column.lower()}
+    body = {
+        m.column: (m.stated, m.computed)
+        for m in mismatches
+        if m.check == "summary_vs_table" and m.appendix == "body" and "nhiệm vụ" in m.column.lower()
+    }
     assert body == {
         "Tổng số nhiệm vụ": (92, 102),
         "Nhiệm vụ mới trong năm": (82, 92),
@@ -102,10 +120,19 @@ def test_provincial_portal_count(mismatches):
 
 def test_what_adds_up_is_not_flagged(mismatches):
     columns = {m.column for m in mismatches}
-    for ok in ("Mô hình chưa triển khai", "Mô hình đã triển khai", "Tổng số mô hình", "Mô hình Hà Nội đang nghiên cứu",
-               "Nhiệm vụ đã hoàn thành", "Nhiệm vụ thực hiện thường xuyên", "DVC đã tích hợp trên Cổng DVCQG"):
+    for ok in (
+        "Mô hình chưa triển khai",
+        "Mô hình đã triển khai",
+        "Tổng số mô hình",
+        "Mô hình Hà Nội đang nghiên cứu",
+        "Nhiệm vụ đã hoàn thành",
+        "Nhiệm vụ thực hiện thường xuyên",
+        "DVC đã tích hợp trên Cổng DVCQG",
+    ):
         assert ok not in columns
-    assert not [m for m in mismatches if m.check == "stated_count_vs_rows"]  # 25, 28, 46, 17, group sizes agree
+    assert not [
+        m for m in mismatches if m.check == "stated_count_vs_rows"
+    ]  # 25, 28, 46, 17, group sizes agree
     assert len(mismatches) == 22
 
 
@@ -125,7 +152,9 @@ def test_rates_round_half_up_at_the_reports_precision():
 
 
 def test_a_consistent_table_has_no_mismatch():
-    rows = [EssentialService(1, "a", 100, 95, Decimal(95), 0, 90, 5, "", "", 1),
-            EssentialService(2, "b", 10, 5, Decimal(50), 0, 5, 0, "", "", 2)]
+    rows = [
+        EssentialService(1, "a", 100, 95, Decimal(95), 0, 90, 5, "", "", 1),
+        EssentialService(2, "b", 10, 5, Decimal(50), 0, 5, 0, "", "", 2),
+    ]
     total = EssentialService(None, "Tổng cộng", 110, 100, Decimal(91), 0, 95, 5, "", "", 3)
     assert check_services25(rows, total) == []

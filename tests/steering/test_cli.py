@@ -12,8 +12,14 @@ import pytest
 
 
 def hue06(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hue06", *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "COLUMNS": "200"}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "hue06", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -29,8 +35,11 @@ def test_import_report_json_then_generate_docx_and_pdf(fresh_db, reference_file,
     out = json.loads(r.stdout)
     assert out["imported"] is True and out["reference"] == "108/BC-BCĐ" and out["period"] == "2024-H1"
     assert out["counts"]["tasks_completed"] == 22 and out["counts"]["tasks_recurring"] == 11
-    assert (out["stated"]["tasks_total"], out["stated"]["tasks_in_progress"], out["stated"]["tasks_not_completed"]) == (
-        "92", "59", "0")
+    assert (
+        out["stated"]["tasks_total"],
+        out["stated"]["tasks_in_progress"],
+        out["stated"]["tasks_not_completed"],
+    ) == ("92", "59", "0")
     assert len(out["mismatches"]) == 22
     row19 = next(m for m in out["mismatches"] if m["check"] == "on_time_overdue_vs_online")
     assert (row19["appendix"], row19["row"], row19["difference"]) == ("II", "19", "1584")
@@ -39,8 +48,22 @@ def test_import_report_json_then_generate_docx_and_pdf(fresh_db, reference_file,
     assert again.returncode == 0 and "đã được nhập" in again.stderr
 
     docx_path, pdf_path = tmp_path / "bc.docx", tmp_path / "bc.pdf"
-    r = hue06("steering", "report", "--period", "2024-H1", "--out", str(docx_path), "--pdf", str(pdf_path),
-              "--date", "10/07/2024", "--number", "108", "--db", fresh_db)
+    r = hue06(
+        "steering",
+        "report",
+        "--period",
+        "2024-H1",
+        "--out",
+        str(docx_path),
+        "--pdf",
+        str(pdf_path),
+        "--date",
+        "10/07/2024",
+        "--number",
+        "108",
+        "--db",
+        fresh_db,
+    )
     assert r.returncode == 0, r.stderr
     assert "hoàn thành 22" in r.stdout
     from docx import Document
@@ -67,7 +90,11 @@ def test_bad_report_exits_1_listing_row_and_reason(fresh_db, reference_text, tmp
 
 
 def test_report_before_any_import_is_explained(fresh_db, tmp_path):
-    r = hue06("steering", "report", "--period", "2024-H1", "--out", str(tmp_path / "x.docx"), "--db", fresh_db)
+    r = hue06(
+        "steering", "report", "--period", "2024-H1", "--out", str(tmp_path / "x.docx"), "--db", fresh_db
+    )
     assert r.returncode == 1 and "hãy nhập báo cáo trước" in r.stderr
-    r = hue06("steering", "report", "--period", "2024-H7", "--out", str(tmp_path / "x.docx"), "--db", fresh_db)
+    r = hue06(
+        "steering", "report", "--period", "2024-H7", "--out", str(tmp_path / "x.docx"), "--db", fresh_db
+    )
     assert r.returncode == 1 and "2024-H7" in r.stderr

@@ -81,7 +81,9 @@ def test_blank_is_no_deadline():
     assert parse_deadline(None).due is None
 
 
-@pytest.mark.parametrize("text", ["Khi nào xong thì báo", "Sớm", "31/02/2024", "Trong tháng 13/2024", "36/3/2024"])
+@pytest.mark.parametrize(
+    "text", ["Khi nào xong thì báo", "Sớm", "31/02/2024", "Trong tháng 13/2024", "36/3/2024"]
+)
 def test_unreadable_deadlines_are_refused_with_both_languages(text):
     with pytest.raises(DeadlineError) as err:
         parse_deadline(text)

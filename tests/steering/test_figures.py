@@ -12,9 +12,21 @@ from hue06.steering.report import parse_period
 
 def _resident(session, pid: str, given: str, household: Household) -> None:
     full = f"Nguyễn Văn {given}"
-    session.add(Resident(personal_id=pid, family_name="Nguyễn", middle_name="Văn", given_name=given, full_name=full,
-                         search_key=fold(full), given_key=fold(given), gender="male", date_of_birth=date(1990, 1, 1),
-                         commune_code="19750", household_id=household.id))
+    session.add(
+        Resident(
+            personal_id=pid,
+            family_name="Nguyễn",
+            middle_name="Văn",
+            given_name=given,
+            full_name=full,
+            search_key=fold(full),
+            given_key=fold(given),
+            gender="male",
+            date_of_birth=date(1990, 1, 1),
+            commune_code="19750",
+            household_id=household.id,
+        )
+    )
 
 
 def test_register_figures_come_from_the_register_with_their_source(session):

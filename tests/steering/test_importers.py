@@ -26,14 +26,22 @@ def test_header_of_report_108(parsed):
 def test_body_summary_figures_as_the_report_states_them(parsed):
     stated = {k: int(v.value) for k, v in parsed.stated.items() if k.startswith("tasks_")}
     assert stated == {
-        "tasks_total": 92, "tasks_carried_over": 10, "tasks_new": 82, "tasks_completed": 22,
-        "tasks_recurring": 11, "tasks_in_progress": 59, "tasks_not_completed": 0,
+        "tasks_total": 92,
+        "tasks_carried_over": 10,
+        "tasks_new": 82,
+        "tasks_completed": 22,
+        "tasks_recurring": 11,
+        "tasks_in_progress": 59,
+        "tasks_not_completed": 0,
     }
     assert parsed.stated["s25_online"].value == 171591 and parsed.stated["s25_total"].value == 179697
     assert parsed.stated["s25_rate"].value == 95
     assert (parsed.stated["models_total"].value, parsed.stated["models_deployed"].value) == (46, 39)
-    assert (parsed.stated["models_completed"].value, parsed.stated["models_in_progress"].value,
-            parsed.stated["models_not_started"].value) == (24, 15, 7)
+    assert (
+        parsed.stated["models_completed"].value,
+        parsed.stated["models_in_progress"].value,
+        parsed.stated["models_not_started"].value,
+    ) == (24, 15, 7)
     assert parsed.stated["I:tasks_total"].where == "I" and parsed.stated["I:tasks_total"].value == 92
 
 
@@ -41,7 +49,10 @@ def test_appendix_i_tasks(parsed):
     # The body says 92 tasks; the table itself numbers 10 carried over and 92 for 2024 (see test_checks).
     assert len(parsed.tasks) == 102
     assert Counter(t.status for t in parsed.tasks) == {
-        TaskStatus.COMPLETED: 22, TaskStatus.RECURRING: 11, TaskStatus.IN_PROGRESS: 65, TaskStatus.BEHIND: 4,
+        TaskStatus.COMPLETED: 22,
+        TaskStatus.RECURRING: 11,
+        TaskStatus.IN_PROGRESS: 65,
+        TaskStatus.BEHIND: 4,
     }
     carried = [t for t in parsed.tasks if t.carried_over]
     assert [t.code for t in carried] == [f"I.{n}" for n in range(1, 11)]
@@ -53,10 +64,15 @@ def test_appendix_i_tasks(parsed):
     assert t87.directing_document == "Thông báo 112/TB-UBND ngày 14/5/2024"
     assert t87.deadline.due == date(2024, 6, 15)
     assert t87.status is TaskStatus.IN_PROGRESS
-    assert by_code["I.3"].content.startswith("Mô hình 12:") and by_code["I.3"].deadline.due == date(2023, 12, 30)
+    assert by_code["I.3"].content.startswith("Mô hình 12:") and by_code["I.3"].deadline.due == date(
+        2023, 12, 30
+    )
     assert by_code["I.1"].status is TaskStatus.BEHIND
     # HTML fragments are gone from the cells
-    assert by_code["31"].content.startswith("Đẩy nhanh tiến độ số hóa") and "<p>" not in by_code["31"].directing_document
+    assert (
+        by_code["31"].content.startswith("Đẩy nhanh tiến độ số hóa")
+        and "<p>" not in by_code["31"].directing_document
+    )
     # a row exported with one cell short keeps its status in the status column
     assert by_code["69"].status is TaskStatus.COMPLETED and by_code["69"].result == ""
 
@@ -84,7 +100,13 @@ def test_appendix_ii_services(parsed):
     assert without == [11, 17, 21]
     assert parsed.services25[10].note.startswith("Chưa phát sinh hồ sơ")
     total = parsed.services25_total
-    assert (total.total, total.online, total.rate, total.on_time, total.overdue) == (179697, 171591, 95, 165002, 6589)
+    assert (total.total, total.online, total.rate, total.on_time, total.overdue) == (
+        179697,
+        171591,
+        95,
+        165002,
+        6589,
+    )
 
 
 def test_appendix_iii_services(parsed):
@@ -92,7 +114,11 @@ def test_appendix_iii_services(parsed):
     assert sum(s.completed for s in parsed.services28) == 17
     assert sum(s.on_national_portal for s in parsed.services28) == 17
     first_done = next(s for s in parsed.services28 if s.completed)
-    assert (first_done.number, first_done.name, first_done.ministry) == (1, "Xác nhận thông tin về cư trú", "Bộ Công an")
+    assert (first_done.number, first_done.name, first_done.ministry) == (
+        1,
+        "Xác nhận thông tin về cư trú",
+        "Bộ Công an",
+    )
 
 
 def test_appendix_iv_models(parsed):
@@ -100,10 +126,20 @@ def test_appendix_iv_models(parsed):
     assert [g.stated_count for g in parsed.model_groups] == [5, 18, 13, 3, 7]
     states = Counter(m.state for m in parsed.models)
     assert states[ModelState.NOT_STARTED] == 7
-    assert sorted(m.number for m in parsed.models if m.state is ModelState.NOT_STARTED) == [12, 15, 19, 21, 41, 42, 43]
+    assert sorted(m.number for m in parsed.models if m.state is ModelState.NOT_STARTED) == [
+        12,
+        15,
+        19,
+        21,
+        41,
+        42,
+        43,
+    ]
     m1 = parsed.models[0]
     assert m1.name == "Mô hình 1: Triển khai 53 dịch vụ công thiết yếu"
-    assert m1.result.endswith("Tra cứu hồ sơ; Tra cứu tài khoản, thông tin liên hệ, phản ánh,...")  # split row joined
+    assert m1.result.endswith(
+        "Tra cứu hồ sơ; Tra cứu tài khoản, thông tin liên hệ, phản ánh,..."
+    )  # split row joined
     assert "2.730.000.000 đồng" in m1.funding
     m34 = parsed.models[33]
     assert m34.value == "" and "6,435 tỷ đồng" in m34.funding  # the short row lost its value column
@@ -113,8 +149,10 @@ def test_appendix_iv_models(parsed):
 def test_appendix_v_and_vi(parsed):
     assert len(parsed.hanoi_models) == 17
     studying = [m.name for m in parsed.hanoi_models if m.state is ModelState.STUDYING]
-    assert studying == ["Đánh giá trách nhiệm cán bộ, công chức trong thực hiện Đề án 06",
-                        "Thu phí không dùng tiền mặt tại các điểm đỗ xe, bãi đỗ xe tĩnh"]
+    assert studying == [
+        "Đánh giá trách nhiệm cán bộ, công chức trong thực hiện Đề án 06",
+        "Thu phí không dùng tiền mặt tại các điểm đỗ xe, bãi đỗ xe tĩnh",
+    ]
     assert parsed.hanoi_models[12].name == "Chi trả lương hưu, trợ cấp BHXH hàng tháng không dùng tiền mặt"
     assert [(t.number, t.completed) for t in parsed.r175_tasks] == [(1, False), (2, True), (3, True)]
     assert parsed.r175_tasks[0].lead_unit == "Sở Tư pháp"
@@ -122,8 +160,12 @@ def test_appendix_v_and_vi(parsed):
 
 def test_assumptions_are_reported_as_warnings(parsed):
     warnings = [(p.appendix, p.row, p.field) for p in parsed.problems]
-    assert warnings == [("I", "69", "Kết quả"), ("I", "70", "Kết quả"), ("I", "71", "Kết quả"),
-                        ("IV", "34", "Đánh giá hiệu quả")]
+    assert warnings == [
+        ("I", "69", "Kết quả"),
+        ("I", "70", "Kết quả"),
+        ("I", "71", "Kết quả"),
+        ("IV", "34", "Đánh giá hiệu quả"),
+    ]
     assert all(p.severity == "warning" for p in parsed.problems)
 
 

@@ -29,21 +29,44 @@ def _task(session, code: str) -> SteeringTask:  # type: ignore[no-untyped-def]
 def test_import_stores_every_appendix_and_the_reports_own_summary(session, imported):
     assert imported.reference == "108/BC-BCĐ" and imported.period_code == "2024-H1"
     assert imported.counts == {
-        "tasks": 102, "tasks_in_year": 102, "services25": 25, "services28": 28, "models": 46, "hanoi_models": 17,
-        "r175_tasks": 3, "tasks_completed": 22, "tasks_recurring": 11, "tasks_in_progress": 65, "tasks_behind": 4,
+        "tasks": 102,
+        "tasks_in_year": 102,
+        "services25": 25,
+        "services28": 28,
+        "models": 46,
+        "hanoi_models": 17,
+        "r175_tasks": 3,
+        "tasks_completed": 22,
+        "tasks_recurring": 11,
+        "tasks_in_progress": 65,
+        "tasks_behind": 4,
     }
     # what the report says about itself is kept, beside what its tables add up to
-    assert {k: imported.stated[k] for k in ("tasks_total", "tasks_completed", "tasks_recurring",
-                                            "tasks_in_progress", "tasks_not_completed")} == {
-        "tasks_total": "92", "tasks_completed": "22", "tasks_recurring": "11", "tasks_in_progress": "59",
-        "tasks_not_completed": "0"}
+    assert {
+        k: imported.stated[k]
+        for k in (
+            "tasks_total",
+            "tasks_completed",
+            "tasks_recurring",
+            "tasks_in_progress",
+            "tasks_not_completed",
+        )
+    } == {
+        "tasks_total": "92",
+        "tasks_completed": "22",
+        "tasks_recurring": "11",
+        "tasks_in_progress": "59",
+        "tasks_not_completed": "0",
+    }
     assert len(imported.mismatches) == 22
     assert len(service.stored_mismatches(session)) == 22
     units = {u.name for u in service.list_units(session)}
     assert {"Sở Tư pháp", "Công an tỉnh", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Bưu điện tỉnh"} <= units
     # one unit, whatever the capitals ("Truyền Thông" / "Truyền thông")
     assert len([u for u in units if u.lower() == "sở thông tin và truyền thông"]) == 1
-    entry = session.scalar(select(audit.AuditEntry).where(audit.AuditEntry.action == "steering.report_imported"))
+    entry = session.scalar(
+        select(audit.AuditEntry).where(audit.AuditEntry.action == "steering.report_imported")
+    )
     assert json.loads(entry.detail)["tasks"] == 102
 
 
@@ -80,9 +103,16 @@ def test_a_focal_point_updates_a_task_with_history(session, imported):
     service.add_member(session, "Sở Tư pháp", "stp_dauMoi")
     task = _task(session, "43")  # "Triển khai cấp phiếu lý lịch tư pháp trên VNeID", Sở Tư pháp
     assert task.status == "in_progress"
-    updated = service.update_task(session, task.id, actor=officer("stp_dauMoi"), status="completed",
-                                  result="Đã triển khai trên toàn tỉnh", evidence="Công văn 123/STP-HCTP",
-                                  comment="báo cáo quý III", expected_version=task.version)
+    updated = service.update_task(
+        session,
+        task.id,
+        actor=officer("stp_dauMoi"),
+        status="completed",
+        result="Đã triển khai trên toàn tỉnh",
+        evidence="Công văn 123/STP-HCTP",
+        comment="báo cáo quý III",
+        expected_version=task.version,
+    )
     session.commit()
     assert (updated.status, updated.version, updated.updated_by) == ("completed", 2, "official:stp_dauMoi")
     (change, first) = service.history(session, "task", task.id)
@@ -109,7 +139,9 @@ def test_a_stale_form_is_refused(session, imported):
     task = _task(session, "43")
     service.update_task(session, task.id, actor=officer("stp"), result="bước 1", expected_version=1)
     with pytest.raises(Conflict):
-        service.update_task(session, task.id, actor=officer("stp"), result="bước 1 (bản cũ)", expected_version=1)
+        service.update_task(
+            session, task.id, actor=officer("stp"), result="bước 1 (bản cũ)", expected_version=1
+        )
     with pytest.raises(InvalidInput):
         service.update_task(session, task.id, actor=officer("stp"), status="done-ish")
 
@@ -119,7 +151,9 @@ def test_overdue_and_unit_lists(session, imported):
     assert len(overdue) == 29
     assert "I.3" in {t.code for t in overdue}  # Mô hình 12, due 30/12/2023, not started
     assert "87" in {t.code for t in overdue}  # due 15/06/2024, in progress on 10/07/2024
-    assert "87" not in {t.code for t in service.list_tasks(session, service.TaskFilter(overdue_on=date(2024, 6, 15)))}
+    assert "87" not in {
+        t.code for t in service.list_tasks(session, service.TaskFilter(overdue_on=date(2024, 6, 15)))
+    }
     unit = service.get_unit(session, "Sở Tư pháp")
     codes = [t.code for t in service.list_tasks(session, service.TaskFilter(unit_id=unit.id))]
     assert codes == ["I.2", "8", "43", "52"]
@@ -130,11 +164,17 @@ def test_dashboard_counts_change_when_a_unit_reports(session, imported):
     assert before.by_status == {"completed": 22, "recurring": 11, "in_progress": 65, "behind": 4}
     assert len(before.overdue) == 29 and before.total == 102
     assert before.models_by_state == {"deployed": 38, "not_started": 7, "completed": 1}
-    assert (before.services["total"], before.services["online"], str(before.services["rate"])) == (183525, 172277, "93.87")
+    assert (before.services["total"], before.services["online"], str(before.services["rate"])) == (
+        183525,
+        172277,
+        "93.87",
+    )
     assert before.mismatch_count == 22
     assert before.by_unit[0][1] == "Sở Thông tin và Truyền thông"
     service.add_member(session, "Sở Tư pháp", "stp")
-    service.update_task(session, _task(session, "43").id, actor=officer("stp"), status="completed", evidence="CV 1")
+    service.update_task(
+        session, _task(session, "43").id, actor=officer("stp"), status="completed", evidence="CV 1"
+    )
     after = service.dashboard(session, REPORT_DAY)
     assert after.by_status["completed"] == 23 and after.by_status["in_progress"] == 64
     assert len(after.overdue) == 28
@@ -144,10 +184,18 @@ def test_dashboard_counts_change_when_a_unit_reports(session, imported):
 
 def test_report_generated_from_the_database(session, imported):
     service.add_member(session, "Sở Tư pháp", "stp")
-    service.update_task(session, _task(session, "43").id, actor=officer("stp"), status="completed", evidence="CV 1")
-    generated = service.generate_report(session, "2024-H1", issued_on=REPORT_DAY, number="108", with_pdf=False)
+    service.update_task(
+        session, _task(session, "43").id, actor=officer("stp"), status="completed", evidence="CV 1"
+    )
+    generated = service.generate_report(
+        session, "2024-H1", issued_on=REPORT_DAY, number="108", with_pdf=False
+    )
     figures = generated.document.figures
-    assert (figures["tasks_total"], figures["tasks_completed"], figures["dossiers_total"]) == (102, 23, 183525)
+    assert (figures["tasks_total"], figures["tasks_completed"], figures["dossiers_total"]) == (
+        102,
+        23,
+        183525,
+    )
     assert generated.document.meta.signer_name == "Nguyễn Thanh Bình"
     assert generated.pdf is None and generated.docx[:2] == b"PK"
     assert len([a for a in generated.document.appendices if a.code == "VII"]) == 1
@@ -176,7 +224,10 @@ def test_xlsx_template_round_trip(session, imported, sqlite_only):
     assert outcome.period_code == "2024-H2" and outcome.counts["tasks_completed"] == 23
     task = _task(session, "43")
     assert (task.status, task.evidence) == ("completed", "Quyết định 99/QĐ-UBND")
-    assert json.loads(service.history(session, "task", task.id)[0].changes)["status"] == ["in_progress", "completed"]
+    assert json.loads(service.history(session, "task", task.id)[0].changes)["status"] == [
+        "in_progress",
+        "completed",
+    ]
     dash = service.dashboard(session, date(2024, 12, 31))
     assert dash.report.period_code == "2024-H2" and dash.services["total"] == 183525 - 15816 + 16000
 
@@ -200,10 +251,20 @@ def test_a_workbook_without_its_sheets_is_refused(session, sqlite_only):
 
 
 def test_units_are_split_from_the_responsible_unit_text():
-    assert service.responsible_units("Sở Y tế, Sở Giáo dục và Đào tạo") == ["Sở Y tế", "Sở Giáo dục và Đào tạo"]
+    assert service.responsible_units("Sở Y tế, Sở Giáo dục và Đào tạo") == [
+        "Sở Y tế",
+        "Sở Giáo dục và Đào tạo",
+    ]
     assert service.responsible_units("Sở Thông tin và Truyền thông; Sở Nội vụ") == [
-        "Sở Thông tin và Truyền thông", "Sở Nội vụ"]
+        "Sở Thông tin và Truyền thông",
+        "Sở Nội vụ",
+    ]
     assert service.responsible_units("Các sở, ngành, địa phương, Bưu điện tỉnh") == [
-        "Các sở, ngành, địa phương", "Bưu điện tỉnh"]
+        "Các sở, ngành, địa phương",
+        "Bưu điện tỉnh",
+    ]
     assert service.responsible_units("Các sở, ban, ngành, địa phương") == ["Các sở, ban, ngành, địa phương"]
-    assert service.unit_kind("Công an tỉnh") == "police" and service.unit_kind("UBND thành phố Huế") == "district"
+    assert (
+        service.unit_kind("Công an tỉnh") == "police"
+        and service.unit_kind("UBND thành phố Huế") == "district"
+    )

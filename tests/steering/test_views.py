@@ -41,8 +41,14 @@ def test_dashboard_shows_computed_figures_and_charts(client, people):
     login(client, "lanhdao")
     r = client.get(f"/steering?today={REPORT_DAY}")
     assert r.status_code == 200
-    assert _figures(r.text) == {"total": 102, "completed": 22, "recurring": 11, "in_progress": 65, "behind": 4,
-                                "overdue": 29}
+    assert _figures(r.text) == {
+        "total": 102,
+        "completed": 22,
+        "recurring": 11,
+        "in_progress": 65,
+        "behind": 4,
+        "overdue": 29,
+    }
     assert '<script src="/steering/static/plotly.min.js">' in r.text and "cdn" not in r.text.lower()
     assert "22 số liệu chưa thống nhất" in r.text
     js = client.get("/steering/static/plotly.min.js")
@@ -63,17 +69,30 @@ def test_department_officer_updates_a_task_through_the_form(client, session, peo
     task_id = _task_id(session, "43")
     csrf = client.cookies.get("hue06_csrf")
     # "completed" needs a reason to believe it
-    missing = client.post(f"/steering/tasks/{task_id}", data={"status": "completed", "result": "Xong", "evidence": "",
-                                                              "version": "1", "csrf_token": csrf})
+    missing = client.post(
+        f"/steering/tasks/{task_id}",
+        data={"status": "completed", "result": "Xong", "evidence": "", "version": "1", "csrf_token": csrf},
+    )
     assert missing.status_code == 400 and "Ghi căn cứ hoàn thành" in missing.text
-    ok = client.post(f"/steering/tasks/{task_id}", data={"status": "completed", "result": "Đã triển khai",
-                                                         "evidence": "Công văn 55/STP", "comment": "quý III",
-                                                         "version": "1", "csrf_token": csrf}, follow_redirects=False)
+    ok = client.post(
+        f"/steering/tasks/{task_id}",
+        data={
+            "status": "completed",
+            "result": "Đã triển khai",
+            "evidence": "Công văn 55/STP",
+            "comment": "quý III",
+            "version": "1",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     page = client.get(ok.headers["location"])
     assert "Đã lưu cập nhật nhiệm vụ." in page.text and "Công văn 55/STP" in page.text
     assert "official:stp" in page.text and "quý III" in page.text  # the history
-    stale = client.post(f"/steering/tasks/{task_id}", data={"status": "behind", "version": "1", "csrf_token": csrf})
+    stale = client.post(
+        f"/steering/tasks/{task_id}", data={"status": "behind", "version": "1", "csrf_token": csrf}
+    )
     assert stale.status_code == 409 and "vừa được người khác cập nhật" in stale.text
     no_csrf = client.post(f"/steering/tasks/{task_id}", data={"status": "behind", "version": "2"})
     assert no_csrf.status_code == 403
@@ -84,8 +103,15 @@ def test_an_officer_cannot_update_another_units_task(client, session, people):
     task_id = _task_id(session, "87")  # Sở Thông tin và Truyền thông
     page = client.get(f"/steering/tasks/{task_id}")
     assert "Lưu cập nhật" not in page.text
-    r = client.post(f"/steering/tasks/{task_id}", data={"status": "completed", "evidence": "x", "version": "1",
-                                                        "csrf_token": client.cookies.get("hue06_csrf")})
+    r = client.post(
+        f"/steering/tasks/{task_id}",
+        data={
+            "status": "completed",
+            "evidence": "x",
+            "version": "1",
+            "csrf_token": client.cookies.get("hue06_csrf"),
+        },
+    )
     assert r.status_code == 403
 
 
@@ -101,8 +127,10 @@ def test_mismatches_page_lists_where_and_how_much(client, people):
 def test_report_button_and_roles(client, people):
     login(client, "lanhdao")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post("/steering/report", data={"period": "2024-H1", "fmt": "docx", "issued": REPORT_DAY,
-                                              "number": "108", "csrf_token": csrf})
+    r = client.post(
+        "/steering/report",
+        data={"period": "2024-H1", "fmt": "docx", "issued": REPORT_DAY, "number": "108", "csrf_token": csrf},
+    )
     assert r.status_code == 200 and r.content[:2] == b"PK"
     assert 'filename="bao-cao-de-an-06-2024-h1.docx"' in r.headers["content-disposition"]
     bad = client.post("/steering/report", data={"period": "2024-H9", "csrf_token": csrf})
@@ -115,12 +143,18 @@ def test_import_page_rejects_a_bad_file_and_imports_nothing(client, session, ref
     login(client, "totgiupviec")
     csrf = client.cookies.get("hue06_csrf")
     bad = reference_text.replace("\tTrong tháng 02/2024\t", "\tKhi nào rảnh\t").encode()
-    r = client.post("/steering/import", data={"csrf_token": csrf},
-                    files={"file": ("bao-cao.txt", io.BytesIO(bad), "text/plain")})
+    r = client.post(
+        "/steering/import",
+        data={"csrf_token": csrf},
+        files={"file": ("bao-cao.txt", io.BytesIO(bad), "text/plain")},
+    )
     assert r.status_code == 422 and "Chưa nhập dữ liệu nào" in r.text and "Khi nào rảnh" in r.text
     assert service.list_reports(session) == []
-    r = client.post("/steering/import", data={"csrf_token": csrf, "partial": "1"},
-                    files={"file": ("bao-cao.txt", io.BytesIO(bad), "text/plain")})
+    r = client.post(
+        "/steering/import",
+        data={"csrf_token": csrf, "partial": "1"},
+        files={"file": ("bao-cao.txt", io.BytesIO(bad), "text/plain")},
+    )
     assert r.status_code == 200 and "101 nhiệm vụ" in r.text
 
 
@@ -143,11 +177,17 @@ def test_api(client, session, people):
     assert dash["services"]["total"] == 183525 and dash["mismatches"] == 22
     task_id = _task_id(session, "43")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.patch(f"/api/v1/steering/tasks/{task_id}", json={"status": "completed", "evidence": "CV 9", "version": 1},
-                     headers={"x-csrf-token": csrf})
+    r = client.patch(
+        f"/api/v1/steering/tasks/{task_id}",
+        json={"status": "completed", "evidence": "CV 9", "version": 1},
+        headers={"x-csrf-token": csrf},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "completed" and r.json()["history"][0]["source"] == "api"
-    assert client.patch(f"/api/v1/steering/tasks/{task_id}", json={"status": "behind", "version": 1}).status_code == 409
+    assert (
+        client.patch(f"/api/v1/steering/tasks/{task_id}", json={"status": "behind", "version": 1}).status_code
+        == 409
+    )
     assert len(client.get("/api/v1/steering/mismatches").json()) == 22
     assert len(client.get("/api/v1/steering/models").json()) == 46
 
@@ -156,11 +196,17 @@ def test_model_states_are_set_by_the_secretariat(client, people):
     login(client, "lanhdao")
     model = next(m for m in client.get("/api/v1/steering/models").json() if m["number"] == 25)
     assert model["state"] == "deployed"
-    assert client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "completed"}).status_code == 403
+    assert (
+        client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "completed"}).status_code == 403
+    )
     client.post("/logout", data={"csrf_token": client.cookies.get("hue06_csrf")})
     login(client, "totgiupviec")
-    r = client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "completed", "comment": "SSO xong"})
+    r = client.patch(
+        f"/api/v1/steering/models/{model['id']}", json={"state": "completed", "comment": "SSO xong"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "completed"
-    assert client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "finished"}).status_code == 422
+    assert (
+        client.patch(f"/api/v1/steering/models/{model['id']}", json={"state": "finished"}).status_code == 422
+    )
     dash = client.get("/api/v1/steering/dashboard").json()
     assert dash["models_by_state"]["completed"] == 2

@@ -22,8 +22,23 @@ def dossier_db(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('synth_dossiers') / 'province.db'}"
     upgrade(url)
     build_province(url, 3000, 5)
-    result = CliRunner().invoke(app, ["synth", "dossiers", "--count", "12000", "--from", PERIOD[0].isoformat(),
-                                      "--to", PERIOD[1].isoformat(), "--seed", "3", "--db", url])
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "dossiers",
+            "--count",
+            "12000",
+            "--from",
+            PERIOD[0].isoformat(),
+            "--to",
+            PERIOD[1].isoformat(),
+            "--seed",
+            "3",
+            "--db",
+            url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return url
 
@@ -56,22 +71,54 @@ def test_dossiers_follow_appendix_ii_proportions(dossier_db):
 
 
 def test_cli_stats_json_has_the_documented_shape(dossier_db):
-    result = CliRunner().invoke(app, ["services", "stats", "--from", PERIOD[0].isoformat(), "--to",
-                                      PERIOD[1].isoformat(), "--json", "--db", dossier_db])
+    result = CliRunner().invoke(
+        app,
+        [
+            "services",
+            "stats",
+            "--from",
+            PERIOD[0].isoformat(),
+            "--to",
+            PERIOD[1].isoformat(),
+            "--json",
+            "--db",
+            dossier_db,
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data["services"][0]) == {"code", "name", "total", "online", "online_rate", "on_time", "overdue"}
+    assert set(data["services"][0]) == {
+        "code",
+        "name",
+        "total",
+        "online",
+        "online_rate",
+        "on_time",
+        "overdue",
+    }
     assert data["totals"]["total"] == 12_000
     assert sum(r["total"] for r in data["services"]) == data["totals"]["total"]
 
 
 def test_cli_refuses_a_bad_date_and_an_empty_register(tmp_path):
     runner = CliRunner()
-    bad = runner.invoke(app, ["services", "stats", "--from", "15/12/2023", "--to", "2024-06-14",
-                              "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    bad = runner.invoke(
+        app,
+        [
+            "services",
+            "stats",
+            "--from",
+            "15/12/2023",
+            "--to",
+            "2024-06-14",
+            "--db",
+            f"sqlite:///{tmp_path / 'x.db'}",
+        ],
+    )
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     upgrade(url)
-    empty = runner.invoke(app, ["synth", "dossiers", "--count", "10", "--from", "2024-01-01", "--to", "2024-01-31",
-                                "--db", url])
+    empty = runner.invoke(
+        app, ["synth", "dossiers", "--count", "10", "--from", "2024-01-01", "--to", "2024-01-31", "--db", url]
+    )
     assert empty.exit_code == 1 and "synth province" in empty.output

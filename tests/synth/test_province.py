@@ -28,7 +28,12 @@ def age(d: date) -> float:
 @pytest.fixture(scope="module")
 def people() -> tuple[P.Province, list[dict], list[dict], list[dict]]:
     prov = P.generate(20_000, 2024)
-    return (prov, P.resident_rows(prov, 0, prov.n, 1, 1), P.household_rows(prov, 1, 1), P.address_rows(prov, 1, 2024))
+    return (
+        prov,
+        P.resident_rows(prov, 0, prov.n, 1, 1),
+        P.household_rows(prov, 1, 1),
+        P.address_rows(prov, 1, 2024),
+    )
 
 
 def test_same_seed_same_province_other_seed_other_province():
@@ -59,7 +64,9 @@ def test_names_are_in_vietnamese_order_and_fit_the_gender(people):
     male_given = set(N.GIVEN["male"].names) | set(N.MINORITY_GIVEN["male"].names)
     female_given = set(N.GIVEN["female"].names) | set(N.MINORITY_GIVEN["female"].names)
     for r in rows:
-        assert r["full_name"] == " ".join(p for p in (r["family_name"], r["middle_name"], r["given_name"]) if p)
+        assert r["full_name"] == " ".join(
+            p for p in (r["family_name"], r["middle_name"], r["given_name"]) if p
+        )
         assert r["given_name"] in (male_given if r["gender"] == "male" else female_given)
         assert r["search_key"].isascii() and r["given_key"] == r["search_key"].split()[-1]
         if r["middle_name"].startswith("Thị"):
@@ -82,8 +89,10 @@ def test_personal_ids_are_unique_and_agree_with_date_of_birth_and_gender(people)
     assert len({i[:3] for i in ids}) >= 8  # some were born in other provinces
     old = [r for r in rows if r["old_id"]]
     assert len({r["old_id"] for r in old}) == len(old) and 0.15 < len(old) / len(rows) < 0.45
-    assert all(len(r["old_id"]) == 9 and r["old_id"][:3] in ("191", "192") and age(r["date_of_birth"]) >= 25
-               for r in old)
+    assert all(
+        len(r["old_id"]) == 9 and r["old_id"][:3] in ("191", "192") and age(r["date_of_birth"]) >= 25
+        for r in old
+    )
 
 
 def test_households_have_one_head_and_plausible_families(people):
@@ -110,7 +119,9 @@ def test_households_have_one_head_and_plausible_families(people):
             if m["relation_to_head"] in ("Cha", "Mẹ"):
                 assert m["date_of_birth"] < head["date_of_birth"]
         # children carry the father's family name (women of the Tôn Thất line are Tôn Nữ)
-        fathers = [m for m in members if m["gender"] == "male" and m["relation_to_head"] in ("Chủ hộ", "Chồng")]
+        fathers = [
+            m for m in members if m["gender"] == "male" and m["relation_to_head"] in ("Chủ hộ", "Chồng")
+        ]
         if fathers:
             line = fathers[0]["family_name"]
             for m in members:
@@ -148,14 +159,20 @@ def test_residents_follow_commune_populations_and_ethnicity(people):
     prov, rows, _, _ = people
     communes = sorted(admin_units.communes("2024"), key=lambda u: u.code)
     assert len(communes) == 141
-    expected = dict(zip([u.code for u in communes], P.allocate(prov.n, [u.population for u in communes]), strict=True))
+    expected = dict(
+        zip([u.code for u in communes], P.allocate(prov.n, [u.population for u in communes]), strict=True)
+    )
     assert Counter(r["commune_code"] for r in rows) == Counter({k: v for k, v in expected.items() if v})
     a_luoi = admin_units.communes_within("481", "2024")
     in_a_luoi = [r for r in rows if r["commune_code"] in a_luoi]
     minority = sum(r["ethnicity"] != "Kinh" for r in in_a_luoi) / len(in_a_luoi)
     assert 0.6 <= minority <= 0.9
     assert {r["ethnicity"] for r in in_a_luoi} >= {"Tà Ôi", "Pa Kô", "Cơ Tu", "Vân Kiều"}
-    assert all(r["ethnicity"] == "Kinh" for r in rows if r["commune_code"] in admin_units.communes_within("474", "2024"))
+    assert all(
+        r["ethnicity"] == "Kinh"
+        for r in rows
+        if r["commune_code"] in admin_units.communes_within("474", "2024")
+    )
 
 
 def test_temporary_residence_and_absence_are_present(people):
@@ -189,12 +206,18 @@ def test_build_province_loads_everything_once_and_refuses_a_second_time(db_url, 
     assert session.scalar(select(func.count()).select_from(Resident)) == 1500
     assert session.scalar(select(func.count()).select_from(Household)) == figures["households"]
     assert session.scalar(select(func.count()).select_from(DigitalAddress)) == figures["households"]
-    assert session.scalar(select(func.count()).select_from(Resident).where(Resident.status == "deceased")) == \
-        figures["deceased"]
+    assert (
+        session.scalar(select(func.count()).select_from(Resident).where(Resident.status == "deceased"))
+        == figures["deceased"]
+    )
     loads = session.scalars(select(AuditEntry).where(AuditEntry.action == "registry.synthetic_load")).all()
     assert len(loads) == 1 and json.loads(loads[0].detail)["residents"] == 1500
     names_of_indexes = {ix["name"] for ix in inspect(session.get_bind()).get_indexes("residents")}
-    assert {"ix_residents_search_key", "ix_residents_given_search", "ix_residents_commune_given"} <= names_of_indexes
+    assert {
+        "ix_residents_search_key",
+        "ix_residents_given_search",
+        "ix_residents_commune_given",
+    } <= names_of_indexes
     # new rows get ids after the loaded ones (sequences were moved on PostgreSQL)
     hh = Household(code="HKNEW", commune_code="19750", address_detail="x")
     session.add(hh)

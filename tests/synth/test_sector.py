@@ -53,8 +53,12 @@ def test_truth_matches_the_file_row_for_row(people, tmp_path):
     for t in rows:
         assert t["personal_id"] in ids or (t["personal_id"] == "" and "not_in_register" in t["error_types"])
     # Rows whose ID was left intact carry their person's ID in the file.
-    intact = [i for i, t in enumerate(rows) if not set(t["error_types"].split(";")) & (
-        sector.UNUSABLE_ID | {"cmnd_only", "not_in_register", "duplicate"})]
+    intact = [
+        i
+        for i, t in enumerate(rows)
+        if not set(t["error_types"].split(";"))
+        & (sector.UNUSABLE_ID | {"cmnd_only", "not_in_register", "duplicate"})
+    ]
     assert all(table.columns["id_key"][i] == rows[i]["personal_id"] for i in intact)
 
 
@@ -62,9 +66,23 @@ def test_the_errors_asked_for_are_there(people, tmp_path):
     out, truth = tmp_path / "bhyt.csv", tmp_path / "truth.csv"
     figures = sector.write_sector(people, "health_insurance", 3000, 0.10, 2, out, truth)
     errors = figures["errors"]
-    for kind in ("no_marks", "tone_style", "nfd", "typo_given", "middle_dropped", "thi_omitted", "dob_swapped",
-                 "dob_year_only", "id_missing", "id_wrong_digit", "id_household", "old_commune", "deceased",
-                 "duplicate", "not_in_register"):
+    for kind in (
+        "no_marks",
+        "tone_style",
+        "nfd",
+        "typo_given",
+        "middle_dropped",
+        "thi_omitted",
+        "dob_swapped",
+        "dob_year_only",
+        "id_missing",
+        "id_wrong_digit",
+        "id_household",
+        "old_commune",
+        "deceased",
+        "duplicate",
+        "not_in_register",
+    ):
         assert errors.get(kind, 0) > 0, kind
     unusable = sum(1 for t in _truth(truth) if set(t["error_types"].split(";")) & sector.UNUSABLE_ID)
     assert 0.07 < unusable / 3000 < 0.14  # --missing-id-rate 0.10, plus duplicates that lost their ID
@@ -93,8 +111,17 @@ def test_every_sector_layout_is_recognised(people, tmp_path, kind):
     assert sum(1 for y in table.columns["dob_y"] if y) > 290
 
 
-@pytest.mark.parametrize(("fmt", "encoding"), [("csv", "utf-16"), ("csv", "cp1258"), ("csv", "tcvn3"),
-                                               ("csv", "vni"), ("xlsx", "utf-8"), ("xlsx", "tcvn3")])
+@pytest.mark.parametrize(
+    ("fmt", "encoding"),
+    [
+        ("csv", "utf-16"),
+        ("csv", "cp1258"),
+        ("csv", "tcvn3"),
+        ("csv", "vni"),
+        ("xlsx", "utf-8"),
+        ("xlsx", "tcvn3"),
+    ],
+)
 def test_every_encoding_and_format_reads_back_the_same_names(people, tmp_path, fmt, encoding):
     plain = tmp_path / "plain.csv"
     sector.write_sector(people, "social_insurance", 200, 0.05, 4, plain, None)
@@ -121,9 +148,33 @@ def test_bad_options_are_refused(people, tmp_path):
 
 def test_the_command(register_db, tmp_path):
     out, truth = tmp_path / "tax.csv", tmp_path / "truth.csv"
-    r = subprocess.run([sys.executable, "-m", "hue06", "synth", "sector", "tax", "--rows", "400", "--missing-id-rate",
-                        "0.2", "--seed", "3", "--out", str(out), "--truth", str(truth), "--db", register_db],
-                       capture_output=True, text=True, check=False, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hue06",
+            "synth",
+            "sector",
+            "tax",
+            "--rows",
+            "400",
+            "--missing-id-rate",
+            "0.2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--truth",
+            str(truth),
+            "--db",
+            register_db,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert r.returncode == 0, r.stderr
     assert "rows=400" in r.stdout
     assert len(_truth(truth)) == 400

@@ -30,8 +30,12 @@ def test_login_failure_does_not_reveal_whether_the_account_exists(client, make_o
     make_official("canbo_xa", "commune", "19750")
     client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
-    wrong_password = client.post("/login", data={"username": "canbo_xa", "password": "sai-mat-khau", "csrf_token": csrf})
-    no_account = client.post("/login", data={"username": "khong_co", "password": "sai-mat-khau", "csrf_token": csrf})
+    wrong_password = client.post(
+        "/login", data={"username": "canbo_xa", "password": "sai-mat-khau", "csrf_token": csrf}
+    )
+    no_account = client.post(
+        "/login", data={"username": "khong_co", "password": "sai-mat-khau", "csrf_token": csrf}
+    )
     assert wrong_password.status_code == no_account.status_code == 400
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in wrong_password.text
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in no_account.text
@@ -73,11 +77,21 @@ def test_open_redirect_after_login_is_refused(client, make_official):
     make_official("canbo_xa", "commune", "19750")
     client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post("/login", data={"username": "canbo_xa", "password": TEST_PASSWORD, "csrf_token": csrf,
-                                    "next": "https://evil.example/phish"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={
+            "username": "canbo_xa",
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf,
+            "next": "https://evil.example/phish",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert r.headers["location"] == "/login/totp?next=%2F"  # the foreign address is dropped at once
-    r = complete_totp(client, TEST_TOTP_SECRET, next_url="https://evil.example/phish")  # and at the second step
+    r = complete_totp(
+        client, TEST_TOTP_SECRET, next_url="https://evil.example/phish"
+    )  # and at the second step
     assert r.status_code == 303 and r.headers["location"] == "/"
 
 

@@ -39,7 +39,10 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"), Index("ix_audit_action", "action"))
+    __table_args__ = (
+        Index("ix_audit_subject", "subject_type", "subject_id"),
+        Index("ix_audit_action", "action"),
+    )
 
 
 class AuditHead(Base):
@@ -58,11 +61,26 @@ class AuditHead(Base):
     prev: Mapped[str] = mapped_column(String(64))
 
 
-def _canonical(seq: int, at: datetime, actor: str, action: str, subject_type: str, subject_id: str,
-               detail: str, ip: str, prev_hash: str) -> bytes:
+def _canonical(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    detail: str,
+    ip: str,
+    prev_hash: str,
+) -> bytes:
     payload = {
-        "seq": seq, "at": at.isoformat(timespec="microseconds"), "actor": actor, "action": action,
-        "subject_type": subject_type, "subject_id": subject_id, "detail": detail, "ip": ip,
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "detail": detail,
+        "ip": ip,
         "prev": prev_hash,
     }
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
@@ -145,8 +163,15 @@ def record(
     ip = actor.ip if isinstance(actor, Actor) else ""
     at = utcnow()
     subject_id = str(subject_id)
-    values = {"at": at, "actor": label, "action": action, "subject_type": subject_type,
-              "subject_id": subject_id, "detail": clean, "ip": ip}
+    values = {
+        "at": at,
+        "actor": label,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "detail": clean,
+        "ip": ip,
+    }
     if conn.dialect.name == "postgresql":
         canonical = _canonical(0, at, label, action, subject_type, subject_id, clean, ip, "").decode()
         head, splice, tail = canonical.partition(_SPLICE)
@@ -164,7 +189,9 @@ def record(
         conn.execute(_SEED_HEAD)
         last = conn.execute(_READ_HEAD).one()
     seq, prev = last[0] + 1, last[1]
-    digest = hashlib.sha256(_canonical(seq, at, label, action, subject_type, subject_id, clean, ip, prev)).hexdigest()
+    digest = hashlib.sha256(
+        _canonical(seq, at, label, action, subject_type, subject_id, clean, ip, prev)
+    ).hexdigest()
     values.update(seq=seq, prev_hash=prev, hash=digest)
     conn.execute(_MOVE_HEAD, {"seq": seq, "prev": prev, "hash": digest})
     conn.execute(_INSERT, values)
@@ -180,7 +207,9 @@ class Break:
 def iter_entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
     after = 0
     while True:
-        rows = session.scalars(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)).all()
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(batch)
+        ).all()
         if not rows:
             return
         yield from rows
@@ -198,7 +227,9 @@ def verify(session: Session) -> tuple[int, Break | None]:
         if e.seq != expected_seq:
             return count, Break(expected_seq, f"entry {expected_seq} is missing (next is {e.seq})")
         if e.prev_hash != prev:
-            return count, Break(e.seq, f"entry {e.seq} does not follow entry {e.seq - 1} (deleted or replaced)")
+            return count, Break(
+                e.seq, f"entry {e.seq} does not follow entry {e.seq - 1} (deleted or replaced)"
+            )
         if entry_hash(e) != e.hash:
             return count, Break(e.seq, f"entry {e.seq} was edited after it was written")
         prev, expected_seq = e.hash, e.seq + 1
@@ -206,9 +237,13 @@ def verify(session: Session) -> tuple[int, Break | None]:
     last_seq = expected_seq - 1
     if head is None:
         if count:
-            return count, Break(last_seq, "the chain head is missing: the newest entries cannot be vouched for")
+            return count, Break(
+                last_seq, "the chain head is missing: the newest entries cannot be vouched for"
+            )
     elif head[0] > last_seq:
-        return count, Break(last_seq + 1, f"entries {last_seq + 1} to {head[0]} are missing from the end of the log")
+        return count, Break(
+            last_seq + 1, f"entries {last_seq + 1} to {head[0]} are missing from the end of the log"
+        )
     elif (head[0], head[1]) != (last_seq, prev):
         return count, Break(last_seq, f"the chain head does not match entry {last_seq}")
     return count, None

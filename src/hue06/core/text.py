@@ -47,7 +47,51 @@ _WORD_RE = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")
 # The vowel clusters of Vietnamese syllables (toneless, after "qu"/"gi"): a word with any other
 # cluster ("aa", "eau") is not Vietnamese, and its marks are left where they were typed.
 _CLUSTERS = frozenset(
-    ["ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "ôi", "ơi", "oo", "ua", "uâ", "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "yê", "iêu", "yêu", "oai", "oay", "oao", "oeo", "uây", "uôi", "uya", "uyê", "uyu", "ươi", "ươu"]
+    [
+        "ai",
+        "ao",
+        "au",
+        "ay",
+        "âu",
+        "ây",
+        "eo",
+        "êu",
+        "ia",
+        "iê",
+        "iu",
+        "oa",
+        "oă",
+        "oe",
+        "oi",
+        "ôi",
+        "ơi",
+        "oo",
+        "ua",
+        "uâ",
+        "uê",
+        "ui",
+        "uô",
+        "uơ",
+        "uy",
+        "ưa",
+        "ưi",
+        "ưu",
+        "ươ",
+        "yê",
+        "iêu",
+        "yêu",
+        "oai",
+        "oay",
+        "oao",
+        "oeo",
+        "uây",
+        "uôi",
+        "uya",
+        "uyê",
+        "uyu",
+        "ươi",
+        "ươu",
+    ]
 )
 
 
@@ -115,10 +159,38 @@ def _retone_word(word: str) -> str:
     return "".join(out)
 
 
-_INITIALS = frozenset([
-    "", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "k", "kh", "l", "m", "n", "ng", "ngh", "nh", "p", "ph",
-    "qu", "r", "s", "t", "th", "tr", "v", "x",
-])
+_INITIALS = frozenset(
+    [
+        "",
+        "b",
+        "c",
+        "ch",
+        "d",
+        "đ",
+        "g",
+        "gh",
+        "gi",
+        "h",
+        "k",
+        "kh",
+        "l",
+        "m",
+        "n",
+        "ng",
+        "ngh",
+        "nh",
+        "p",
+        "ph",
+        "qu",
+        "r",
+        "s",
+        "t",
+        "th",
+        "tr",
+        "v",
+        "x",
+    ]
+)
 _FINALS = frozenset(["", "c", "ch", "m", "n", "ng", "nh", "p", "t"])
 
 
@@ -249,6 +321,7 @@ def detect_legacy_encoding(s: str) -> str:
 def _legacy_by_syllables(s: str) -> str:
     """For text without the telltale symbols ("TrÇn ThÞ Thóy", "NguyÔn"): legacy if some word is
     not a Vietnamese syllable as it stands and every word is one after converting; else unicode."""
+
     def all_syllables(text: str) -> bool:
         return all(is_vietnamese_syllable(w) for w in _WORD_RE.findall(text))
 

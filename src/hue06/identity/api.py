@@ -26,7 +26,9 @@ async def _session(request: Request) -> Session:
     return request.state.db
 
 
-def _run(server: oidc.HueAuthorizationServer, request: Request, form: list[tuple[str, str]], action) -> Response:  # type: ignore[no-untyped-def]
+def _run(
+    server: oidc.HueAuthorizationServer, request: Request, form: list[tuple[str, str]], action
+) -> Response:  # type: ignore[no-untyped-def]
     """Answer an OAuth request and end its unit of work here, in the route's worker thread.
 
     Issued tokens and refusals alike are audit entries, and the audit log's lock is held until
@@ -49,7 +51,9 @@ def _run(server: oidc.HueAuthorizationServer, request: Request, form: list[tuple
 
 @router.get("/.well-known/openid-configuration")
 def openid_configuration(request: Request) -> JSONResponse:
-    return JSONResponse(oidc.discovery(oidc.issuer_for(request)), headers={"Cache-Control": "public, max-age=300"})
+    return JSONResponse(
+        oidc.discovery(oidc.issuer_for(request)), headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @router.get("/oauth/jwks")
@@ -59,32 +63,44 @@ def jwks(request: Request, session: Session = Depends(db)) -> JSONResponse:
 
 
 @router.post("/oauth/token")
-def token(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
-          session: Session = Depends(_session)) -> Response:
+def token(
+    request: Request,
+    form: list[tuple[str, str]] = Depends(oidc.read_form),
+    session: Session = Depends(_session),
+) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "token"
     return _run(server, request, form, server.create_token_response)
 
 
 @router.api_route("/oauth/userinfo", methods=["GET", "POST"])
-def userinfo(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
-             session: Session = Depends(_session)) -> Response:
+def userinfo(
+    request: Request,
+    form: list[tuple[str, str]] = Depends(oidc.read_form),
+    session: Session = Depends(_session),
+) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "userinfo"
     return _run(server, request, form, server.userinfo)
 
 
 @router.post("/oauth/revoke")
-def revoke(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
-           session: Session = Depends(_session)) -> Response:
+def revoke(
+    request: Request,
+    form: list[tuple[str, str]] = Depends(oidc.read_form),
+    session: Session = Depends(_session),
+) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "revocation"
     return _run(server, request, form, lambda oreq: server.create_endpoint_response("revocation", oreq))
 
 
 @router.post("/oauth/introspect")
-def introspect(request: Request, form: list[tuple[str, str]] = Depends(oidc.read_form),
-               session: Session = Depends(_session)) -> Response:
+def introspect(
+    request: Request,
+    form: list[tuple[str, str]] = Depends(oidc.read_form),
+    session: Session = Depends(_session),
+) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "introspection"
     return _run(server, request, form, lambda oreq: server.create_endpoint_response("introspection", oreq))
@@ -126,16 +142,28 @@ def _check_api_csrf(request: Request) -> None:
     sent = request.headers.get("x-csrf-token", "")
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not constant_equals(sent, expected):
-        raise Forbidden("csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header.")
+        raise Forbidden(
+            "csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header."
+        )
 
 
 @router.get("/api/v1/me/sessions", response_model=list[SessionOut])
 def my_sessions(request: Request, session: Session = Depends(db)) -> list[SessionOut]:
     """The caller's signed-in browsers."""
     _who, kind, subject_id, current = _me(request, session)
-    return [SessionOut(id=s.id, created_at=s.created_at, last_seen_at=s.last_seen_at, expires_at=s.expires_at,
-                       ip=s.ip, user_agent=s.user_agent, acr=s.acr, current=s.id == current)
-            for s in service.list_sessions(session, kind, subject_id)]
+    return [
+        SessionOut(
+            id=s.id,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            expires_at=s.expires_at,
+            ip=s.ip,
+            user_agent=s.user_agent,
+            acr=s.acr,
+            current=s.id == current,
+        )
+        for s in service.list_sessions(session, kind, subject_id)
+    ]
 
 
 @router.delete("/api/v1/me/sessions/{session_id}", status_code=204)
@@ -166,5 +194,9 @@ def raise_level(body: LevelIn, request: Request, session: Session = Depends(db))
     _check_api_csrf(request)
     who = official(request)
     check = service.raise_assurance_level(session, body.qr, who)
-    return LevelOut(account_id=check.account_id, level=check.level, checked_by=check.checked_by,
-                    checked_at=check.checked_at)
+    return LevelOut(
+        account_id=check.account_id,
+        level=check.level,
+        checked_by=check.checked_by,
+        checked_at=check.checked_at,
+    )

@@ -28,13 +28,17 @@ def user_add(
     db: str | None = DbOption,
 ) -> None:
     """Create an official; the password comes from HUE06_PASSWORD or a prompt."""
-    password = os.environ.get("HUE06_PASSWORD") or typer.prompt("Mật khẩu / Password", hide_input=True,
-                                                                 confirmation_prompt=True)
+    password = os.environ.get("HUE06_PASSWORD") or typer.prompt(
+        "Mật khẩu / Password", hide_input=True, confirmation_prompt=True
+    )
     secret = totp_secret or (service.new_totp_secret() if totp else None)
     with open_session(db) as session:
-        official = service.create_official(session, username, password, role, unit, full_name, agency,
-                                           totp_secret=secret)
-    out.print(f"Đã tạo cán bộ / created official: {official.username} ({official.role}, {official.unit_code})")
+        official = service.create_official(
+            session, username, password, role, unit, full_name, agency, totp_secret=secret
+        )
+    out.print(
+        f"Đã tạo cán bộ / created official: {official.username} ({official.role}, {official.unit_code})"
+    )
     if secret and totp:
         out.print(f"totp_uri: {service.totp_uri(secret, official.username)}", markup=False, highlight=False)
 
@@ -56,9 +60,12 @@ def user_enable(username: str, db: str | None = DbOption) -> None:
 
 
 @user_app.command("totp")
-def user_totp(username: str, secret: str | None = typer.Option(None, "--secret", help="Base32 secret to set"),
-              clear: bool = typer.Option(False, "--clear", help="Remove it: the next login enrols again"),
-              db: str | None = DbOption) -> None:
+def user_totp(
+    username: str,
+    secret: str | None = typer.Option(None, "--secret", help="Base32 secret to set"),
+    clear: bool = typer.Option(False, "--clear", help="Remove it: the next login enrols again"),
+    db: str | None = DbOption,
+) -> None:
     """Give an official a new TOTP secret (printed once as a provisioning URI) or clear it."""
     with open_session(db) as session:
         value = None if clear else (secret or service.new_totp_secret())
@@ -70,8 +77,11 @@ def user_totp(username: str, secret: str | None = typer.Option(None, "--secret",
 
 
 @user_app.command("totp-code")
-def user_totp_code(name: str, citizen: bool = typer.Option(False, "--citizen", help="NAME is a citizen's personal ID"),
-                   db: str | None = DbOption) -> None:
+def user_totp_code(
+    name: str,
+    citizen: bool = typer.Option(False, "--citizen", help="NAME is a citizen's personal ID"),
+    db: str | None = DbOption,
+) -> None:
     """Print the current TOTP code of an official (or a citizen): development and demo only."""
     import pyotp
 
@@ -80,7 +90,11 @@ def user_totp_code(name: str, citizen: bool = typer.Option(False, "--citizen", h
         console.print("[red]Không dùng trong môi trường production.[/red] / Not available in production.")
         raise typer.Exit(1)
     with open_session(db) as session:
-        row = service.get_citizen_by_personal_id(session, name) if citizen else service.get_official_by_username(session, name)
+        row = (
+            service.get_citizen_by_personal_id(session, name)
+            if citizen
+            else service.get_official_by_username(session, name)
+        )
         secret = row.totp_secret if row else None
     if not secret:
         console.print("Tài khoản này chưa có TOTP. / This account has no TOTP secret.")
@@ -89,8 +103,9 @@ def user_totp_code(name: str, citizen: bool = typer.Option(False, "--citizen", h
 
 
 @token_app.command("create")
-def token_create(username: str, name: str = typer.Option("cli", help="What the token is for"),
-                 db: str | None = DbOption) -> None:
+def token_create(
+    username: str, name: str = typer.Option("cli", help="What the token is for"), db: str | None = DbOption
+) -> None:
     """Print a new API token for USERNAME as the last line (shown once, stored hashed)."""
     with open_session(db) as session:
         token = service.create_api_token(session, username, name)
@@ -98,8 +113,11 @@ def token_create(username: str, name: str = typer.Option("cli", help="What the t
 
 
 @token_app.command("revoke")
-def token_revoke(username: str, name: str | None = typer.Option(None, help="Only the tokens with this name"),
-                 db: str | None = DbOption) -> None:
+def token_revoke(
+    username: str,
+    name: str | None = typer.Option(None, help="Only the tokens with this name"),
+    db: str | None = DbOption,
+) -> None:
     """Revoke USERNAME's API tokens; running servers refuse them within 10 seconds."""
     with open_session(db) as session:
         count = service.revoke_api_tokens(session, username, name)
@@ -110,17 +128,24 @@ def token_revoke(username: str, name: str | None = typer.Option(None, help="Only
 def client_add(
     name: str,
     redirect_uri: list[str] = typer.Option([], "--redirect-uri", help="Exact callback URL (repeatable)"),
-    scope: list[str] = typer.Option(["openid"], "--scope", help="Scopes the app may ask for (repeatable or spaced)"),
-    trusted: bool = typer.Option(False, "--trusted", help="May read the personal ID; may introspect any token"),
+    scope: list[str] = typer.Option(
+        ["openid"], "--scope", help="Scopes the app may ask for (repeatable or spaced)"
+    ),
+    trusted: bool = typer.Option(
+        False, "--trusted", help="May read the personal ID; may introspect any token"
+    ),
     alg: str = typer.Option("RS256", "--alg", help="ID token signature: RS256 or ES256"),
-    grant: list[str] = typer.Option([], "--grant", help="authorization_code, refresh_token, client_credentials"),
+    grant: list[str] = typer.Option(
+        [], "--grant", help="authorization_code, refresh_token, client_credentials"
+    ),
     post_logout_redirect_uri: list[str] = typer.Option([], "--post-logout-redirect-uri"),
     db: str | None = DbOption,
 ) -> None:
     """Register an app; prints client_id and client_secret (the secret is shown only now)."""
     with open_session(db) as session:
-        new = oidc.register_client(session, name, redirect_uri, scope, trusted, alg, grant or None,
-                                   post_logout_redirect_uri or None)
+        new = oidc.register_client(
+            session, name, redirect_uri, scope, trusted, alg, grant or None, post_logout_redirect_uri or None
+        )
     print(f"client_id: {new.client_id}")
     print(f"client_secret: {new.client_secret}")
 
@@ -131,8 +156,12 @@ def client_list(db: str | None = DbOption) -> None:
     with open_session(db) as session:
         for c in oidc.list_clients(session):
             flags = " trusted" if c.trusted else ""
-            out.print(f"{c.client_id}\t{c.name}\t{c.scope}\t{c.grant_types}\t{c.id_token_alg}{flags}"
-                      f"{'' if c.active else ' (disabled)'}", markup=False, highlight=False)
+            out.print(
+                f"{c.client_id}\t{c.name}\t{c.scope}\t{c.grant_types}\t{c.id_token_alg}{flags}"
+                f"{'' if c.active else ' (disabled)'}",
+                markup=False,
+                highlight=False,
+            )
 
 
 @oidc_app.command("rotate-keys")

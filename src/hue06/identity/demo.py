@@ -43,8 +43,12 @@ def _ensure_client(session, settings) -> dict:  # type: ignore[no-untyped-def]
             data["issuer"] = issuer
             return data
     new = oidc.register_client(session, TITLE, [DEMO_REDIRECT], ["openid profile address phone"])
-    data = {"issuer": issuer, "client_id": new.client_id, "client_secret": new.client_secret,
-            "redirect_uri": DEMO_REDIRECT}
+    data = {
+        "issuer": issuer,
+        "client_id": new.client_id,
+        "client_secret": new.client_secret,
+        "redirect_uri": DEMO_REDIRECT,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -70,9 +74,16 @@ def setup(ctx) -> list[str]:  # type: ignore[no-untyped-def]
             secret = service.new_totp_secret()
             account = service.get_citizen_by_resident(session, resident.id)
             if account is None:
-                service.create_citizen_account(session, resident.id, resident.personal_id, ctx.password,
-                                               resident.phone or "0912345678", level=2, totp_secret=secret,
-                                               checked_by="xa")
+                service.create_citizen_account(
+                    session,
+                    resident.id,
+                    resident.personal_id,
+                    ctx.password,
+                    resident.phone or "0912345678",
+                    level=2,
+                    totp_secret=secret,
+                    checked_by="xa",
+                )
             else:
                 service.set_citizen_credentials(session, account.id, ctx.password, secret)
             citizen_line = [
@@ -82,7 +93,9 @@ def setup(ctx) -> list[str]:  # type: ignore[no-untyped-def]
                 f"  mã hiện tại / current code: hue06 user totp-code {resident.personal_id} --citizen",
             ]
     if officials:
-        lines.append("Xác thực hai lớp của cán bộ / officials' TOTP secrets (mã hiện tại: hue06 user totp-code NAME):")
+        lines.append(
+            "Xác thực hai lớp của cán bộ / officials' TOTP secrets (mã hiện tại: hue06 user totp-code NAME):"
+        )
         lines.extend(f"  {name:<10} {secret}" for name, secret in officials)
     lines.extend(citizen_line)
     lines.append(f"SSO: {TITLE}: http://127.0.0.1:{DEMO_PORT}/  (client_id {client['client_id']})")

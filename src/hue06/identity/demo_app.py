@@ -30,8 +30,13 @@ ACR_TEXT = {
     "urn:hue06:loa:1": "Mức 1 — tự đăng ký, khớp Cơ sở dữ liệu dân cư",
 }
 CLAIM_LABELS = {
-    "name": "Họ và tên", "gender": "Giới tính", "birthdate": "Ngày sinh", "address": "Địa chỉ thường trú",
-    "phone_number": "Số điện thoại", "personal_id": "Số định danh cá nhân", "sub": "Mã tài khoản (sub)",
+    "name": "Họ và tên",
+    "gender": "Giới tính",
+    "birthdate": "Ngày sinh",
+    "address": "Địa chỉ thường trú",
+    "phone_number": "Số điện thoại",
+    "personal_id": "Số định danh cá nhân",
+    "sub": "Mã tài khoản (sub)",
 }
 
 
@@ -46,16 +51,31 @@ dd{{margin-left:0}} .tag{{background:#cce2d8;padding:.1rem .4rem}} .error{{borde
 {body}</body></html>""")
 
 
-def create_demo_app(issuer: str, client_id: str, client_secret: str, redirect_uri: str,
-                    *, scope: str = "openid profile address phone") -> FastAPI:
+def create_demo_app(
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+    *,
+    scope: str = "openid profile address phone",
+) -> FastAPI:
     """The relying party; `redirect_uri` must be the one registered for `client_id`."""
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32), session_cookie="demo_portal_session",
-                       same_site="lax", https_only=issuer.startswith("https://"))
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secrets.token_urlsafe(32),
+        session_cookie="demo_portal_session",
+        same_site="lax",
+        https_only=issuer.startswith("https://"),
+    )
     oauth = OAuth()
-    oauth.register("hue06", client_id=client_id, client_secret=client_secret,
-                   server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
-                   client_kwargs={"scope": scope, "code_challenge_method": "S256"})
+    oauth.register(
+        "hue06",
+        client_id=client_id,
+        client_secret=client_secret,
+        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": scope, "code_challenge_method": "S256"},
+    )
     users: dict[str, dict] = {}
     origin = "{0.scheme}://{0.netloc}/".format(urlsplit(redirect_uri))
 
@@ -66,8 +86,10 @@ def create_demo_app(issuer: str, client_id: str, client_secret: str, redirect_ur
     def home(request: Request) -> Response:
         user = signed_in(request)
         if user is None:
-            return _page('<p>Đăng nhập bằng tài khoản định danh của tỉnh để dùng dịch vụ công.</p>'
-                         '<p><a class="button" id="sign-in" href="/login">Đăng nhập bằng hue06</a></p>')
+            return _page(
+                "<p>Đăng nhập bằng tài khoản định danh của tỉnh để dùng dịch vụ công.</p>"
+                '<p><a class="button" id="sign-in" href="/login">Đăng nhập bằng hue06</a></p>'
+            )
         claims = user["claims"]
         acr = user["acr"]
         rows = []
@@ -81,7 +103,8 @@ def create_demo_app(issuer: str, client_id: str, client_secret: str, redirect_ur
             f"<p>Xin chào <strong id='who'>{escape(str(claims.get('name') or claims.get('sub')))}</strong>.</p>"
             f"<p>Mức bảo đảm: <span class='tag' id='acr'>{escape(acr)}</span> {escape(ACR_TEXT.get(acr, ''))}</p>"
             f"<h2>Thông tin đã xác thực từ Cơ sở dữ liệu dân cư</h2><dl>{''.join(rows)}</dl>"
-            "<p><a class='button' href='/logout' id='sign-out'>Đăng xuất</a></p>")
+            "<p><a class='button' href='/logout' id='sign-out'>Đăng xuất</a></p>"
+        )
 
     @app.get("/login")
     async def login(request: Request) -> Response:
@@ -93,12 +116,17 @@ def create_demo_app(issuer: str, client_id: str, client_secret: str, redirect_ur
             token = await oauth.hue06.authorize_access_token(request)
             userinfo = await oauth.hue06.userinfo(token=token)
         except OAuthError as exc:
-            return _page(f"<div class='error'><h2>Không đăng nhập được</h2><p>{escape(exc.error or '')}: "
-                         f"{escape(exc.description or '')}</p></div><p><a href='/'>Thử lại</a></p>")
+            return _page(
+                f"<div class='error'><h2>Không đăng nhập được</h2><p>{escape(exc.error or '')}: "
+                f"{escape(exc.description or '')}</p></div><p><a href='/'>Thử lại</a></p>"
+            )
         id_claims = dict(token.get("userinfo") or {})
         uid = secrets.token_urlsafe(16)
-        users[uid] = {"claims": {**dict(userinfo), "sub": id_claims.get("sub")}, "acr": id_claims.get("acr", ""),
-                      "id_token": token.get("id_token", "")}
+        users[uid] = {
+            "claims": {**dict(userinfo), "sub": id_claims.get("sub")},
+            "acr": id_claims.get("acr", ""),
+            "id_token": token.get("id_token", ""),
+        }
         request.session["uid"] = uid
         return RedirectResponse("/", status_code=303)
 
@@ -108,7 +136,11 @@ def create_demo_app(issuer: str, client_id: str, client_secret: str, redirect_ur
         if user is None:
             return RedirectResponse("/", status_code=303)
         metadata = await oauth.hue06.load_server_metadata()
-        params = {"id_token_hint": user["id_token"], "post_logout_redirect_uri": origin, "client_id": client_id}
+        params = {
+            "id_token_hint": user["id_token"],
+            "post_logout_redirect_uri": origin,
+            "client_id": client_id,
+        }
         return RedirectResponse(metadata["end_session_endpoint"] + "?" + urlencode(params), status_code=303)
 
     return app

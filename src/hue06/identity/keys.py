@@ -64,8 +64,12 @@ def create_key(session: Session, secret_key: str, alg: str) -> SigningKey:
         raise ValueError(f"unsupported signing algorithm {alg}")
     kid = f"{alg.lower()}-{time.strftime('%Y%m%d')}-{secrets.token_hex(4)}"
     key = _generate(alg, kid)
-    row = SigningKey(kid=kid, alg=alg, public_jwk=json.dumps(key.as_dict(private=False)),
-                     private_enc=_encrypt(secret_key, key.as_dict(private=True), kid))
+    row = SigningKey(
+        kid=kid,
+        alg=alg,
+        public_jwk=json.dumps(key.as_dict(private=False)),
+        private_enc=_encrypt(secret_key, key.as_dict(private=True), kid),
+    )
     session.add(row)
     session.flush()
     return row
@@ -87,15 +91,25 @@ def rotate_keys(session: Session, secret_key: str, actor: Actor | str = "system:
         row.retired_at = now
         row.unpublish_after = now + timedelta(seconds=ID_TOKEN_SECONDS) + PUBLISH_MARGIN
     new = [create_key(session, secret_key, alg) for alg in ALGS]
-    audit.record(session, actor, "oidc.keys_rotated", "signing_key", ",".join(r.kid for r in new),
-                 {"retired": [r.kid for r in old]})
+    audit.record(
+        session,
+        actor,
+        "oidc.keys_rotated",
+        "signing_key",
+        ",".join(r.kid for r in new),
+        {"retired": [r.kid for r in old]},
+    )
     return [r.kid for r in new]
 
 
 def active_kid(session: Session, alg: str, secret_key: str) -> str:
     """The key that signs now (one indexed query: rotation in another process is seen at once)."""
-    kid = session.scalar(select(SigningKey.kid).where(SigningKey.alg == alg, SigningKey.retired_at.is_(None))
-                         .order_by(SigningKey.id.desc()).limit(1))
+    kid = session.scalar(
+        select(SigningKey.kid)
+        .where(SigningKey.alg == alg, SigningKey.retired_at.is_(None))
+        .order_by(SigningKey.id.desc())
+        .limit(1)
+    )
     if kid is None:
         ensure_keys(session, secret_key)
         return active_kid(session, alg, secret_key)
@@ -120,7 +134,11 @@ def public_jwks(session: Session) -> dict:
     """Every key that signs or may still have signed a live token."""
     now = utcnow()
     rows = session.scalars(select(SigningKey).order_by(SigningKey.id)).all()
-    return {"keys": [json.loads(r.public_jwk) for r in rows if r.unpublish_after is None or r.unpublish_after > now]}
+    return {
+        "keys": [
+            json.loads(r.public_jwk) for r in rows if r.unpublish_after is None or r.unpublish_after > now
+        ]
+    }
 
 
 def public_key_set(session: Session) -> KeySet:

@@ -81,16 +81,37 @@ ALGORITHMS = ("RS256", "ES256")
 
 # What each scope lets an app read, as the consent page names it.
 USER_SCOPES: dict[str, tuple[str, str]] = {
-    "openid": ("Mã định danh tài khoản (không phải số định danh cá nhân)", "An account identifier (not your ID number)"),
+    "openid": (
+        "Mã định danh tài khoản (không phải số định danh cá nhân)",
+        "An account identifier (not your ID number)",
+    ),
     "profile": ("Họ tên, giới tính, ngày sinh", "Your name, gender and date of birth"),
     "address": ("Địa chỉ thường trú", "Your permanent address"),
     "phone": ("Số điện thoại đã xác thực", "Your verified phone number"),
     "personal_id": ("Số định danh cá nhân", "Your personal ID number"),
 }
 CLAIMS_SUPPORTED = [
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "name", "family_name",
-    "middle_name", "given_name", "gender", "birthdate", "locale", "address", "phone_number",
-    "phone_number_verified", "personal_id",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "sid",
+    "name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "gender",
+    "birthdate",
+    "locale",
+    "address",
+    "phone_number",
+    "phone_number_verified",
+    "personal_id",
 ]
 
 
@@ -116,8 +137,9 @@ class StarlettePayload(OAuth2Payload):
 class StarletteOAuth2Request(OAuth2Request):
     """An OAuth2Request made from a Starlette request whose form was read beforehand (async)."""
 
-    def __init__(self, method: str, uri: str, headers: Any, query: list[tuple[str, str]],
-                 form: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, method: str, uri: str, headers: Any, query: list[tuple[str, str]], form: list[tuple[str, str]]
+    ) -> None:
         super().__init__(method, uri, headers=headers)
         self._args = dict(reversed(query))
         self._form = dict(reversed(form))
@@ -135,7 +157,9 @@ class StarletteOAuth2Request(OAuth2Request):
 async def read_form(request: Request) -> list[tuple[str, str]]:
     """FastAPI dependency: the urlencoded body as pairs, so sync routes can use it in a thread."""
     ctype = request.headers.get("content-type", "")
-    if request.method != "POST" or not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    if request.method != "POST" or not ctype.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         return []
     form = await request.form()
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
@@ -159,7 +183,9 @@ class Client(ClientMixin):
         self.trusted = row.trusted
         self.id_token_signed_response_alg = row.id_token_alg
         self.redirect_uris: list[str] = json.loads(row.redirect_uris or "[]")
-        self.client_metadata = {"post_logout_redirect_uris": json.loads(row.post_logout_redirect_uris or "[]")}
+        self.client_metadata = {
+            "post_logout_redirect_uris": json.loads(row.post_logout_redirect_uris or "[]")
+        }
         self.scopes = set(scope_to_list(row.scope) or [])
         self.grants = set(row.grant_types.split())
 
@@ -231,9 +257,14 @@ class CodeObject:
 
 _T = OAuthToken.__table__
 _A = CitizenAccount.__table__
-_TOKEN_COLUMNS = [*_T.c, _A.c.subject.label("a_subject"), _A.c.status.label("a_status"),
-                  _A.c.personal_id.label("a_personal_id"), _A.c.phone.label("a_phone"),
-                  _A.c.phone_verified_at.label("a_phone_verified_at")]
+_TOKEN_COLUMNS = [
+    *_T.c,
+    _A.c.subject.label("a_subject"),
+    _A.c.status.label("a_status"),
+    _A.c.personal_id.label("a_personal_id"),
+    _A.c.phone.label("a_phone"),
+    _A.c.phone_verified_at.label("a_phone_verified_at"),
+]
 
 
 @dataclass(frozen=True)
@@ -254,7 +285,11 @@ _LOAD_TOKEN = {
     col.key: select(*_TOKEN_COLUMNS).outerjoin(_A, _A.c.id == _T.c.account_id).where(col == bindparam("h"))
     for col in (_T.c.access_hash, _T.c.refresh_hash)
 }
-_ROTATE = update(_T).where(_T.c.id == bindparam("tid")).values(rotated_at=bindparam("now"), revoked_at=bindparam("now"))
+_ROTATE = (
+    update(_T)
+    .where(_T.c.id == bindparam("tid"))
+    .values(rotated_at=bindparam("now"), revoked_at=bindparam("now"))
+)
 _INSERT_TOKEN = insert(_T)
 
 
@@ -265,8 +300,14 @@ def load_token(db: Session, column: Any, value: str) -> tuple[Any, AccountView |
         return None
     account = None
     if row.account_id is not None and row.a_subject is not None:
-        account = AccountView(row.account_id, row.a_subject, row.a_status, row.a_personal_id, row.a_phone or "",
-                              row.a_phone_verified_at)
+        account = AccountView(
+            row.account_id,
+            row.a_subject,
+            row.a_status,
+            row.a_personal_id,
+            row.a_phone or "",
+            row.a_phone_verified_at,
+        )
     return row, account
 
 
@@ -293,7 +334,9 @@ class TokenObject:
         return limit is None or limit <= utcnow()
 
     def is_revoked(self) -> bool:
-        return self.row.revoked_at is not None or (self.kind == "refresh_token" and self.row.rotated_at is not None)
+        return self.row.revoked_at is not None or (
+            self.kind == "refresh_token" and self.row.rotated_at is not None
+        )
 
 
 # --------------------------------------------------------------------------- grants and endpoints
@@ -308,7 +351,9 @@ class S256Only(CodeChallenge):
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
-            raise InvalidRequestError("PKCE is required: send 'code_challenge' with 'code_challenge_method=S256'.")
+            raise InvalidRequestError(
+                "PKCE is required: send 'code_challenge' with 'code_challenge_method=S256'."
+            )
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("Only 'code_challenge_method=S256' is accepted ('plain' is not).")
         super().validate_code_challenge(grant, redirect_uri)
@@ -328,13 +373,23 @@ class CodeGrant(AuthorizationCodeGrant):
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         user: EndUser = request.user
         data = request.payload.data
-        self.server.db.add(AuthorizationCode(
-            code_hash=token_hash(code), client_id=request.client.client_id, account_id=user.account_id,
-            session_id=user.sid, redirect_uri=request.payload.redirect_uri, scope=request.scope or "",
-            nonce=data.get("nonce"), code_challenge=data["code_challenge"],
-            code_challenge_method=data.get("code_challenge_method", "S256"), acr=user.acr, amr=user.amr,
-            auth_time=user.auth_time, expires_at=utcnow() + timedelta(seconds=CODE_SECONDS),
-        ))
+        self.server.db.add(
+            AuthorizationCode(
+                code_hash=token_hash(code),
+                client_id=request.client.client_id,
+                account_id=user.account_id,
+                session_id=user.sid,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope or "",
+                nonce=data.get("nonce"),
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data.get("code_challenge_method", "S256"),
+                acr=user.acr,
+                amr=user.amr,
+                auth_time=user.auth_time,
+                expires_at=utcnow() + timedelta(seconds=CODE_SECONDS),
+            )
+        )
         self.server.db.flush()
 
     def query_authorization_code(self, code: str, client: Client) -> CodeObject | None:
@@ -345,8 +400,14 @@ class CodeGrant(AuthorizationCodeGrant):
         if row.used_at is not None:
             # RFC 6749 §4.1.2: a code used twice revokes what was issued from it.
             revoked = revoke_tokens(db, OAuthToken.code_id == row.id)
-            audit.record(db, f"client:{client.client_id}", "oidc.code_reuse", "citizen", str(row.account_id),
-                         {"revoked": revoked})
+            audit.record(
+                db,
+                f"client:{client.client_id}",
+                "oidc.code_reuse",
+                "citizen",
+                str(row.account_id),
+                {"revoked": revoked},
+            )
             return None
         if row.expires_at <= utcnow():
             return None
@@ -368,9 +429,16 @@ class OpenIDExtension(OpenIDCode):
         self._kids: dict[str, str] = {}
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
-        return self.server.db.scalar(
-            select(AuthorizationCode.id).where(AuthorizationCode.client_id == request.payload.client_id,
-                                               AuthorizationCode.nonce == nonce).limit(1)) is not None
+        return (
+            self.server.db.scalar(
+                select(AuthorizationCode.id)
+                .where(
+                    AuthorizationCode.client_id == request.payload.client_id, AuthorizationCode.nonce == nonce
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def _kid(self, client: Client) -> str:
         alg = self.get_client_algorithm(client)
@@ -386,7 +454,12 @@ class OpenIDExtension(OpenIDCode):
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         now = int(time.time())
-        return {"iss": self.server.issuer, "aud": client.client_id, "iat": now, "exp": now + keys.ID_TOKEN_SECONDS}
+        return {
+            "iss": self.server.issuer,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + keys.ID_TOKEN_SECONDS,
+        }
 
     def generate_user_info(self, user: EndUser, scope: str) -> dict[str, Any]:
         claims: dict[str, Any] = {"sub": user.subject}
@@ -408,8 +481,14 @@ class RefreshGrant(RefreshTokenGrant):
         if row.rotated_at is not None or row.revoked_at is not None:
             # A refresh token is good once: seeing it again means it leaked, so the family dies.
             revoked = revoke_tokens(db, OAuthToken.family == row.family)
-            audit.record(db, f"client:{row.client_id}", "oidc.refresh_reuse", "citizen", str(row.account_id or ""),
-                         {"revoked": revoked})
+            audit.record(
+                db,
+                f"client:{row.client_id}",
+                "oidc.refresh_reuse",
+                "citizen",
+                str(row.account_id or ""),
+                {"revoked": revoked},
+            )
             return None
         if row.refresh_expires_at is None or row.refresh_expires_at <= utcnow():
             return None
@@ -437,7 +516,9 @@ class ClientCredentials(ClientCredentialsGrant):
 
 def _query_token(db: Session, token_string: str, hint: str | None) -> TokenObject | None:
     h = token_hash(token_string)
-    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    order = (
+        ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    )
     for kind in order:
         found = load_token(db, _T.c.access_hash if kind == "access_token" else _T.c.refresh_hash, h)
         if found is not None:
@@ -457,8 +538,14 @@ class Revocation(RevocationEndpoint):
             n = revoke_tokens(db, OAuthToken.family == token.row.family)  # RFC 7009 §2.1: the grant goes too
         else:
             n = revoke_tokens(db, OAuthToken.id == token.row.id)
-        audit.record(db, f"client:{token.row.client_id}", "oidc.token_revoked", "citizen",
-                     str(token.row.account_id or ""), {"kind": token.kind, "revoked": n})
+        audit.record(
+            db,
+            f"client:{token.row.client_id}",
+            "oidc.token_revoked",
+            "citizen",
+            str(token.row.account_id or ""),
+            {"kind": token.kind, "revoked": n},
+        )
 
 
 class Introspection(IntrospectionEndpoint):
@@ -529,10 +616,20 @@ def forget_client(client_id: str) -> None:
             _client_cache.pop(key, None)
 
 
-def _generate_token(grant_type: str, client: Client, user: EndUser | None = None, scope: str | None = None,
-                    expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+def _generate_token(
+    grant_type: str,
+    client: Client,
+    user: EndUser | None = None,
+    scope: str | None = None,
+    expires_in: int | None = None,
+    include_refresh_token: bool = True,
+) -> dict[str, Any]:
     seconds = CLIENT_CREDENTIALS_SECONDS if grant_type == "client_credentials" else ACCESS_SECONDS
-    token: dict[str, Any] = {"token_type": "Bearer", "access_token": new_token(32), "expires_in": expires_in or seconds}
+    token: dict[str, Any] = {
+        "token_type": "Bearer",
+        "access_token": new_token(32),
+        "expires_in": expires_in or seconds,
+    }
     if include_refresh_token and user is not None:
         token["refresh_token"] = new_token(48)
     if scope:
@@ -590,19 +687,33 @@ class HueAuthorizationServer(AuthorizationServer):
             conn.execute(_ROTATE, {"tid": previous.row.id, "now": now})
         scope = token.get("scope", "")
         refresh = token.get("refresh_token")
-        conn.execute(_INSERT_TOKEN, {
-            "client_id": request.client.client_id, "account_id": user.account_id if user else None, "scope": scope,
-            "access_hash": token_hash(token["access_token"]),
-            "refresh_hash": token_hash(refresh) if refresh else None,
-            "family": family, "code_id": code.row.id if code else (previous.row.code_id if previous else None),
-            "session_id": user.sid if user else None, "acr": user.acr if user else "",
-            "amr": user.amr if user else "", "auth_time": user.auth_time if user else None, "issued_at": now,
-            "expires_at": now + timedelta(seconds=int(token["expires_in"])),
-            "refresh_expires_at": now + timedelta(seconds=REFRESH_SECONDS) if refresh else None,
-        })
-        audit.record(self.db, Actor(kind="client", id=request.client.client_id, ip=self.ip), "oidc.token_issued",
-                     "citizen" if user else "client", str(user.account_id) if user else request.client.client_id,
-                     {"grant": request.payload.grant_type, "scope": scope, "family": family[:8]})
+        conn.execute(
+            _INSERT_TOKEN,
+            {
+                "client_id": request.client.client_id,
+                "account_id": user.account_id if user else None,
+                "scope": scope,
+                "access_hash": token_hash(token["access_token"]),
+                "refresh_hash": token_hash(refresh) if refresh else None,
+                "family": family,
+                "code_id": code.row.id if code else (previous.row.code_id if previous else None),
+                "session_id": user.sid if user else None,
+                "acr": user.acr if user else "",
+                "amr": user.amr if user else "",
+                "auth_time": user.auth_time if user else None,
+                "issued_at": now,
+                "expires_at": now + timedelta(seconds=int(token["expires_in"])),
+                "refresh_expires_at": now + timedelta(seconds=REFRESH_SECONDS) if refresh else None,
+            },
+        )
+        audit.record(
+            self.db,
+            Actor(kind="client", id=request.client.client_id, ip=self.ip),
+            "oidc.token_issued",
+            "citizen" if user else "client",
+            str(user.account_id) if user else request.client.client_id,
+            {"grant": request.payload.grant_type, "scope": scope, "family": family[:8]},
+        )
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
@@ -637,12 +748,22 @@ class HueAuthorizationServer(AuthorizationServer):
     def log_refusal(self, request: OAuth2Request | None, error: OAuth2Error) -> None:
         client_id = ""
         if request is not None:
-            client_id = (request.client.client_id if request.client else None) or (request.payload.client_id or "")
+            client_id = (request.client.client_id if request.client else None) or (
+                request.payload.client_id or ""
+            )
         actor = f"client:{client_id[:60]}" if client_id else f"ip:{self.ip}"
-        audit.record(self.db, actor, "oidc.refused", "oauth_endpoint", self.endpoint,
-                     {"error": error.error, "ip": self.ip})
+        audit.record(
+            self.db,
+            actor,
+            "oidc.refused",
+            "oauth_endpoint",
+            self.endpoint,
+            {"error": error.error, "ip": self.ip},
+        )
 
-    def end_user(self, account_id: int, sid: int | None, acr: str, amr: str, auth_time: int) -> EndUser | None:
+    def end_user(
+        self, account_id: int, sid: int | None, acr: str, amr: str, auth_time: int
+    ) -> EndUser | None:
         account = self.db.get(CitizenAccount, account_id)
         if account is None or account.status != "active":
             return None
@@ -651,10 +772,18 @@ class HueAuthorizationServer(AuthorizationServer):
     def describe_token(self, token: TokenObject) -> dict[str, Any]:
         row = token.row
         out: dict[str, Any] = {
-            "active": True, "client_id": row.client_id, "scope": row.scope, "iss": self.issuer, "aud": row.client_id,
+            "active": True,
+            "client_id": row.client_id,
+            "scope": row.scope,
+            "iss": self.issuer,
+            "aud": row.client_id,
             "iat": int(row.issued_at.timestamp()),
-            "exp": int(((row.refresh_expires_at if token.kind == "refresh_token" else row.expires_at)
-                        or row.expires_at).timestamp()),
+            "exp": int(
+                (
+                    (row.refresh_expires_at if token.kind == "refresh_token" else row.expires_at)
+                    or row.expires_at
+                ).timestamp()
+            ),
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
         }
         if row.account_id is not None:
@@ -681,19 +810,31 @@ class HueAuthorizationServer(AuthorizationServer):
             return self.handle_error_response(oreq, InvalidTokenError())
         resident = registry.match_identity(self.db, account.personal_id) if scopes - {"openid"} else None
         claims = user_claims(account, resident, scopes, client is not None and client.trusted)
-        audit.record(self.db, Actor(kind="client", id=row.client_id, ip=self.ip), "oidc.userinfo", "citizen",
-                     str(account.id), {"scope": row.scope})
+        audit.record(
+            self.db,
+            Actor(kind="client", id=row.client_id, ip=self.ip),
+            "oidc.userinfo",
+            "citizen",
+            str(account.id),
+            {"scope": row.scope},
+        )
         return self.handle_response(200, claims, default_json_headers)
 
 
 def user_claims(account: CitizenAccount, resident: Any, scopes: set[str], trusted: bool) -> dict[str, Any]:
     claims: dict[str, Any] = {"sub": account.subject}
     if resident is not None and "profile" in scopes:
-        claims.update({
-            "name": resident.full_name, "family_name": resident.family_name, "given_name": resident.given_name,
-            "middle_name": resident.middle_name, "gender": resident.gender,
-            "birthdate": resident.date_of_birth.isoformat(), "locale": "vi-VN",
-        })
+        claims.update(
+            {
+                "name": resident.full_name,
+                "family_name": resident.family_name,
+                "given_name": resident.given_name,
+                "middle_name": resident.middle_name,
+                "gender": resident.gender,
+                "birthdate": resident.date_of_birth.isoformat(),
+                "locale": "vi-VN",
+            }
+        )
     if resident is not None and "address" in scopes:
         claims["address"] = {"formatted": resident.address, "country": "VN"}
     if "phone" in scopes and account.phone:
@@ -744,8 +885,12 @@ def discovery(issuer: str) -> dict[str, Any]:
 
 def revoke_tokens(db: Session, condition: Any) -> int:
     now = utcnow()
-    result = db.execute(update(OAuthToken).where(condition, OAuthToken.revoked_at.is_(None)).values(revoked_at=now)
-                        .execution_options(synchronize_session="fetch"))
+    result = db.execute(
+        update(OAuthToken)
+        .where(condition, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
     return result.rowcount or 0
 
 
@@ -755,8 +900,14 @@ def end_user_from_session(db: Session, ws: WebSession | None) -> EndUser | None:
     account = db.get(CitizenAccount, ws.subject_id)
     if account is None or account.status != "active":
         return None
-    return EndUser(account.id, account.subject, ws.id, ws.acr or ACR_LOA1, ws.amr or "pwd",
-                   int(ws.created_at.timestamp()))
+    return EndUser(
+        account.id,
+        account.subject,
+        ws.id,
+        ws.acr or ACR_LOA1,
+        ws.amr or "pwd",
+        int(ws.created_at.timestamp()),
+    )
 
 
 def acr_satisfied(requested: str | None, acr: str) -> bool:
@@ -775,8 +926,14 @@ def consent_covers(db: Session, account_id: int, client_id: str, scope: str) -> 
 
 
 def _active_consent(db: Session, account_id: int, client_id: str) -> Consent | None:
-    return db.scalar(select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id,
-                                           Consent.withdrawn_at.is_(None)).order_by(Consent.id.desc()).limit(1))
+    return db.scalar(
+        select(Consent)
+        .where(
+            Consent.account_id == account_id, Consent.client_id == client_id, Consent.withdrawn_at.is_(None)
+        )
+        .order_by(Consent.id.desc())
+        .limit(1)
+    )
 
 
 def grant_consent(db: Session, actor: Actor, account_id: int, client_id: str, scope: str) -> None:
@@ -787,8 +944,14 @@ def grant_consent(db: Session, actor: Actor, account_id: int, client_id: str, sc
         row.withdrawn_at = utcnow()
     db.add(Consent(account_id=account_id, client_id=client_id, scope=" ".join(sorted(scopes))))
     db.flush()
-    audit.record(db, actor, "oidc.consent_given", "citizen", str(account_id),
-                 {"client": client_id, "scope": " ".join(sorted(scopes))})
+    audit.record(
+        db,
+        actor,
+        "oidc.consent_given",
+        "citizen",
+        str(account_id),
+        {"client": client_id, "scope": " ".join(sorted(scopes))},
+    )
 
 
 def deny_consent(db: Session, actor: Actor, account_id: int, client_id: str) -> None:
@@ -802,8 +965,14 @@ def withdraw_consent(db: Session, actor: Actor, account_id: int, client_id: str)
         raise NotFound("not_found", "Không tìm thấy ứng dụng đã được cấp quyền.", "No such connected app.")
     row.withdrawn_at = utcnow()
     revoked = revoke_tokens(db, (OAuthToken.account_id == account_id) & (OAuthToken.client_id == client_id))
-    audit.record(db, actor, "oidc.consent_withdrawn", "citizen", str(account_id),
-                 {"client": client_id, "revoked": revoked})
+    audit.record(
+        db,
+        actor,
+        "oidc.consent_withdrawn",
+        "citizen",
+        str(account_id),
+        {"client": client_id, "revoked": revoked},
+    )
     return revoked
 
 
@@ -816,9 +985,12 @@ class ConnectedApp:
 
 
 def connected_apps(db: Session, account_id: int) -> list[ConnectedApp]:
-    rows = db.execute(select(Consent, OAuthClient.name).join(OAuthClient, OAuthClient.client_id == Consent.client_id)
-                      .where(Consent.account_id == account_id, Consent.withdrawn_at.is_(None))
-                      .order_by(Consent.granted_at.desc())).all()
+    rows = db.execute(
+        select(Consent, OAuthClient.name)
+        .join(OAuthClient, OAuthClient.client_id == Consent.client_id)
+        .where(Consent.account_id == account_id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.granted_at.desc())
+    ).all()
     return [ConnectedApp(c.client_id, name, c.scope.split(), c.granted_at) for c, name in rows]
 
 
@@ -834,10 +1006,16 @@ def _check_redirect(uri: str) -> str:
             loopback = parts.hostname == "localhost" or ip_address(parts.hostname).is_loopback
         except ValueError:
             loopback = False
-    if parts.fragment or not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
-        raise InvalidInput("oidc.redirect_uri",
-                           f"Địa chỉ chuyển hướng phải là https (hoặc http trên máy cục bộ), không có #: {uri}",
-                           f"Redirect URIs must be https (or http on loopback), without a fragment: {uri}")
+    if (
+        parts.fragment
+        or not parts.hostname
+        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+    ):
+        raise InvalidInput(
+            "oidc.redirect_uri",
+            f"Địa chỉ chuyển hướng phải là https (hoặc http trên máy cục bộ), không có #: {uri}",
+            f"Redirect URIs must be https (or http on loopback), without a fragment: {uri}",
+        )
     return uri
 
 
@@ -848,9 +1026,15 @@ class NewClient:
 
 
 def register_client(
-    db: Session, name: str, redirect_uris: list[str], scopes: list[str], trusted: bool = False,
-    id_token_alg: str = "RS256", grant_types: list[str] | None = None,  # noqa: S107 - an algorithm name
-    post_logout_redirect_uris: list[str] | None = None, actor: Actor | str = "system:cli",
+    db: Session,
+    name: str,
+    redirect_uris: list[str],
+    scopes: list[str],
+    trusted: bool = False,
+    id_token_alg: str = "RS256",  # noqa: S107 - an algorithm name
+    grant_types: list[str] | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    actor: Actor | str = "system:cli",
 ) -> NewClient:
     """Register an app; the secret is shown once and stored as a SHA-256 hash."""
     name = name.strip()
@@ -861,18 +1045,31 @@ def register_client(
         if not all(c.isalnum() or c in "._:-" for c in s):
             raise InvalidInput("oidc.scope", f"Phạm vi không hợp lệ: {s}", f"Invalid scope: {s}")
     if "personal_id" in scope_list and not trusted:
-        raise InvalidInput("oidc.personal_id_untrusted",
-                           "Chỉ ứng dụng tin cậy (--trusted) mới được cấp phạm vi personal_id.",
-                           "Only trusted clients (--trusted) may be granted the personal_id scope.")
+        raise InvalidInput(
+            "oidc.personal_id_untrusted",
+            "Chỉ ứng dụng tin cậy (--trusted) mới được cấp phạm vi personal_id.",
+            "Only trusted clients (--trusted) may be granted the personal_id scope.",
+        )
     if id_token_alg not in ALGORITHMS:
-        raise InvalidInput("oidc.alg", "Thuật toán ký phải là RS256 hoặc ES256.", "The signing algorithm must be RS256 or ES256.")
-    grants = grant_types or (["authorization_code", "refresh_token"] if redirect_uris else ["client_credentials"])
+        raise InvalidInput(
+            "oidc.alg",
+            "Thuật toán ký phải là RS256 hoặc ES256.",
+            "The signing algorithm must be RS256 or ES256.",
+        )
+    grants = grant_types or (
+        ["authorization_code", "refresh_token"] if redirect_uris else ["client_credentials"]
+    )
     for g in grants:
         if g not in ("authorization_code", "refresh_token", "client_credentials"):
-            raise InvalidInput("oidc.grant", f"Kiểu cấp quyền không hỗ trợ: {g}", f"Unsupported grant type: {g}")
+            raise InvalidInput(
+                "oidc.grant", f"Kiểu cấp quyền không hỗ trợ: {g}", f"Unsupported grant type: {g}"
+            )
     if "authorization_code" in grants and not redirect_uris:
-        raise InvalidInput("oidc.redirect_uri", "Cần ít nhất một địa chỉ chuyển hướng (--redirect-uri).",
-                           "At least one redirect URI (--redirect-uri) is needed.")
+        raise InvalidInput(
+            "oidc.redirect_uri",
+            "Cần ít nhất một địa chỉ chuyển hướng (--redirect-uri).",
+            "At least one redirect URI (--redirect-uri) is needed.",
+        )
     uris = [_check_redirect(u) for u in redirect_uris]
     logout_uris = [_check_redirect(u) for u in (post_logout_redirect_uris or [])]
     if not logout_uris and uris:
@@ -880,12 +1077,28 @@ def register_client(
         logout_uris = [f"{p.scheme}://{p.netloc}/"]
     client_id = "h06c_" + secrets.token_hex(12)
     secret = new_token(32)
-    db.add(OAuthClient(client_id=client_id, secret_hash=token_hash(secret), name=name, redirect_uris=json.dumps(uris),
-                       post_logout_redirect_uris=json.dumps(logout_uris), scope=" ".join(scope_list),
-                       grant_types=" ".join(grants), id_token_alg=id_token_alg, trusted=trusted))
+    db.add(
+        OAuthClient(
+            client_id=client_id,
+            secret_hash=token_hash(secret),
+            name=name,
+            redirect_uris=json.dumps(uris),
+            post_logout_redirect_uris=json.dumps(logout_uris),
+            scope=" ".join(scope_list),
+            grant_types=" ".join(grants),
+            id_token_alg=id_token_alg,
+            trusted=trusted,
+        )
+    )
     db.flush()
-    audit.record(db, actor, "oidc.client_created", "oauth_client", client_id,
-                 {"name": name, "scope": " ".join(scope_list), "trusted": trusted, "grants": grants})
+    audit.record(
+        db,
+        actor,
+        "oidc.client_created",
+        "oauth_client",
+        client_id,
+        {"name": name, "scope": " ".join(scope_list), "trusted": trusted, "grants": grants},
+    )
     return NewClient(client_id, secret)
 
 
@@ -911,5 +1124,10 @@ def error_redirect(redirect_uri: str, error: str, state: str | None, description
 
 
 __all__ = [
-    "ACR_LOA1", "ACR_LOA2", "HueAuthorizationServer", "StarletteOAuth2Request", "discovery", "register_client",
+    "ACR_LOA1",
+    "ACR_LOA2",
+    "HueAuthorizationServer",
+    "StarletteOAuth2Request",
+    "discovery",
+    "register_client",
 ]

@@ -166,7 +166,9 @@ def record_failure(session: Session, kind: str, name: str, ip: str) -> int:
     row.failures += 1
     row.last_failure_at = now
     if FREE_FAILURES <= row.failures < HARD_LIMIT:
-        row.locked_until = now + timedelta(minutes=min(2 ** (row.failures - FREE_FAILURES), MAX_BACKOFF_MINUTES))
+        row.locked_until = now + timedelta(
+            minutes=min(2 ** (row.failures - FREE_FAILURES), MAX_BACKOFF_MINUTES)
+        )
     return row.failures
 
 
@@ -188,22 +190,56 @@ def failure_count(session: Session, kind: str, name: str) -> int:
 def check_new_password(password: str, *personal: str) -> None:
     """NIST SP 800-63B: length matters, composition rules do not; refuse the obvious ones."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput("password.short", f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.",
-                           f"The password must have at least {MIN_PASSWORD} characters.")
+        raise InvalidInput(
+            "password.short",
+            f"Mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự.",
+            f"The password must have at least {MIN_PASSWORD} characters.",
+        )
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput("password.long", f"Mật khẩu không được dài quá {MAX_PASSWORD} ký tự.",
-                           f"The password must not be longer than {MAX_PASSWORD} characters.")
+        raise InvalidInput(
+            "password.long",
+            f"Mật khẩu không được dài quá {MAX_PASSWORD} ký tự.",
+            f"The password must not be longer than {MAX_PASSWORD} characters.",
+        )
     lowered = password.lower()
-    if len(set(password)) < 3 or lowered in _COMMON_PASSWORDS or any(p and p.lower() in lowered for p in personal):
-        raise InvalidInput("password.weak", "Mật khẩu quá dễ đoán (ví dụ 12345678, hoặc chứa số định danh).",
-                           "The password is too easy to guess (e.g. 12345678, or contains your ID number).")
+    if (
+        len(set(password)) < 3
+        or lowered in _COMMON_PASSWORDS
+        or any(p and p.lower() in lowered for p in personal)
+    ):
+        raise InvalidInput(
+            "password.weak",
+            "Mật khẩu quá dễ đoán (ví dụ 12345678, hoặc chứa số định danh).",
+            "The password is too easy to guess (e.g. 12345678, or contains your ID number).",
+        )
 
 
-_COMMON_PASSWORDS = frozenset({
-    "12345678", "123456789", "1234567890", "password", "password1", "matkhau", "matkhau123", "abc12345",
-    "qwertyui", "qwerty123", "11111111", "88888888", "66666666", "iloveyou", "anhyeuem", "vietnam1",
-    "admin123", "12341234", "87654321", "00000000", "123123123", "abcd1234",
-})
+_COMMON_PASSWORDS = frozenset(
+    {
+        "12345678",
+        "123456789",
+        "1234567890",
+        "password",
+        "password1",
+        "matkhau",
+        "matkhau123",
+        "abc12345",
+        "qwertyui",
+        "qwerty123",
+        "11111111",
+        "88888888",
+        "66666666",
+        "iloveyou",
+        "anhyeuem",
+        "vietnam1",
+        "admin123",
+        "12341234",
+        "87654321",
+        "00000000",
+        "123123123",
+        "abcd1234",
+    }
+)
 
 
 def new_totp_secret() -> str:
@@ -234,36 +270,63 @@ def _check_totp(secret: str, code: str, last_step: int | None) -> int | None:
 
 def official_actor(official: Official, ip: str = "") -> Actor:
     return Actor(
-        kind="official", id=official.username, name=official.full_name, role=official.role,
-        unit_code=official.unit_code, ip=ip,
+        kind="official",
+        id=official.username,
+        name=official.full_name,
+        role=official.role,
+        unit_code=official.unit_code,
+        ip=ip,
     )
 
 
 def create_official(
-    session: Session, username: str, password: str, role: str, unit_code: str,
-    full_name: str = "", agency: str = "", actor: Actor | None = None, totp_secret: str | None = None,
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str,
+    full_name: str = "",
+    agency: str = "",
+    actor: Actor | None = None,
+    totp_secret: str | None = None,
 ) -> Official:
     username = username.strip()
     if role not in ROLES:
         raise InvalidInput(
-            "official.role", f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.",
+            "official.role",
+            f"Vai trò không hợp lệ: {role}. Chọn một trong: {', '.join(ROLES)}.",
             f"Unknown role {role}. Choose one of: {', '.join(ROLES)}.",
         )
     admin_units.communes_within(unit_code)  # a unit of any version; raises admin_unit.unknown
     if len(password) < 8:
-        raise InvalidInput("official.password_short", "Mật khẩu phải có ít nhất 8 ký tự.",
-                           "The password must have at least 8 characters.")
+        raise InvalidInput(
+            "official.password_short",
+            "Mật khẩu phải có ít nhất 8 ký tự.",
+            "The password must have at least 8 characters.",
+        )
     if totp_secret is not None:
         _check_secret_format(totp_secret)
     if session.scalar(select(Official.id).where(Official.username == username)):
         raise Conflict("official.exists", "Tên đăng nhập đã tồn tại.", "That username is taken.")
-    official = Official(username=username, password_hash=hash_password(password), role=role,
-                        unit_code=unit_code, full_name=full_name or username, agency=agency,
-                        totp_secret=totp_secret)
+    official = Official(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        unit_code=unit_code,
+        full_name=full_name or username,
+        agency=agency,
+        totp_secret=totp_secret,
+    )
     session.add(official)
     session.flush()
-    audit.record(session, actor or "system:cli", "official.created", "official", username,
-                 {"role": role, "unit": unit_code, "mfa": totp_secret is not None})
+    audit.record(
+        session,
+        actor or "system:cli",
+        "official.created",
+        "official",
+        username,
+        {"role": role, "unit": unit_code, "mfa": totp_secret is not None},
+    )
     return official
 
 
@@ -274,18 +337,25 @@ def _check_secret_format(secret: str) -> None:
     except Exception:
         ok = False
     if not ok:
-        raise InvalidInput("totp.secret", "Khóa TOTP phải là chuỗi base32 dài ít nhất 16 ký tự.",
-                           "The TOTP secret must be base32, at least 16 characters.")
+        raise InvalidInput(
+            "totp.secret",
+            "Khóa TOTP phải là chuỗi base32 dài ít nhất 16 ký tự.",
+            "The TOTP secret must be base32, at least 16 characters.",
+        )
 
 
-def set_official_totp(session: Session, username: str, secret: str | None, actor: Actor | str = "system:cli") -> str | None:
+def set_official_totp(
+    session: Session, username: str, secret: str | None, actor: Actor | str = "system:cli"
+) -> str | None:
     """Give an official a (new) TOTP secret, or clear it so the next login enrols again."""
     official = _official_or_error(session, username)
     if secret is not None:
         _check_secret_format(secret)
     official.totp_secret = secret
     official.totp_last_step = None
-    audit.record(session, actor, "official.totp_set" if secret else "official.totp_cleared", "official", username)
+    audit.record(
+        session, actor, "official.totp_set" if secret else "official.totp_cleared", "official", username
+    )
     return secret
 
 
@@ -301,8 +371,14 @@ def authenticate_official(session: Session, username: str, password: str, ip: st
             official.failed_logins = failures
             row = session.get(LoginThrottle, _acct_key("official", name))
             official.locked_until = row.locked_until if row else None
-        audit.record(session, f"ip:{ip}", "login.failed", "official", official.username if official else "",
-                     {"factor": "password"})
+        audit.record(
+            session,
+            f"ip:{ip}",
+            "login.failed",
+            "official",
+            official.username if official else "",
+            {"factor": "password"},
+        )
         raise _bad_login()
     reset_throttle(session, "official", name)
     official.failed_logins = 0
@@ -313,7 +389,7 @@ def authenticate_official(session: Session, username: str, password: str, ip: st
 
 
 def official_mfa_step(official: Official, production: bool) -> str | None:
-    """"totp" when the official has a second factor, "enrol" when one is required but missing.
+    """ "totp" when the official has a second factor, "enrol" when one is required but missing.
 
     Officials created without a TOTP secret must enrol on their first login in production; in
     development and tests they sign in with the password alone (docs/decisions/identity-mfa.md).
@@ -324,8 +400,9 @@ def official_mfa_step(official: Official, production: bool) -> str | None:
 
 
 def finish_official_login(session: Session, official: Official, ip: str, amr: str) -> None:
-    audit.record(session, official_actor(official, ip), "login.succeeded", "official", official.username,
-                 {"amr": amr})
+    audit.record(
+        session, official_actor(official, ip), "login.succeeded", "official", official.username, {"amr": amr}
+    )
 
 
 # --------------------------------------------------------------------------- second-factor challenges
@@ -346,12 +423,22 @@ class Authenticated:
     amr: str
 
 
-def begin_challenge(session: Session, subject_kind: str, subject_id: int, purpose: str, ip: str = "") -> Challenge:
+def begin_challenge(
+    session: Session, subject_kind: str, subject_id: int, purpose: str, ip: str = ""
+) -> Challenge:
     token = new_token()
     secret = new_totp_secret() if purpose == "enrol" else None
-    session.add(LoginChallenge(token_hash=token_hash(token), subject_kind=subject_kind, subject_id=subject_id,
-                               purpose=purpose, pending_secret=secret, ip=ip[:64],
-                               expires_at=utcnow() + timedelta(minutes=CHALLENGE_MINUTES)))
+    session.add(
+        LoginChallenge(
+            token_hash=token_hash(token),
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            purpose=purpose,
+            pending_secret=secret,
+            ip=ip[:64],
+            expires_at=utcnow() + timedelta(minutes=CHALLENGE_MINUTES),
+        )
+    )
     session.flush()
     return Challenge(token, purpose, secret)
 
@@ -384,8 +471,11 @@ def _login_name(row: Official | CitizenAccount) -> str:
 def complete_challenge(session: Session, token: str | None, code: str, ip: str = "") -> Authenticated:
     """Check the TOTP code (or the first code of a new enrolment) and say who signed in."""
     ch = load_challenge(session, token)
-    expired = Unauthenticated("mfa.expired", "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
-                              "The sign-in has expired. Please sign in again.")
+    expired = Unauthenticated(
+        "mfa.expired",
+        "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
+        "The sign-in has expired. Please sign in again.",
+    )
     if ch is None:
         raise expired
     row = _subject_row(session, ch.subject_kind, ch.subject_id)
@@ -402,8 +492,13 @@ def complete_challenge(session: Session, token: str | None, code: str, ip: str =
             row.failed_logins = failures
         who = row.username if isinstance(row, Official) else str(row.id)
         audit.record(session, f"ip:{ip}", "login.failed", ch.subject_kind, who, {"factor": "totp"})
-        raise _keep(Unauthenticated("mfa.failed", "Mã xác thực không đúng hoặc đã dùng.",
-                                    "The verification code is wrong or was already used."))
+        raise _keep(
+            Unauthenticated(
+                "mfa.failed",
+                "Mã xác thực không đúng hoặc đã dùng.",
+                "The verification code is wrong or was already used.",
+            )
+        )
     ch.used_at = utcnow()
     reset_throttle(session, ch.subject_kind, name)
     if ch.purpose == "enrol":
@@ -416,7 +511,9 @@ def complete_challenge(session: Session, token: str | None, code: str, ip: str =
         finish_official_login(session, row, ip, amr)
         return Authenticated("official", row.id, "", amr)
     acr = citizen_acr(row, amr)
-    audit.record(session, _actor_for(row, ip), "login.succeeded", "citizen", str(row.id), {"acr": acr, "amr": amr})
+    audit.record(
+        session, _actor_for(row, ip), "login.succeeded", "citizen", str(row.id), {"acr": acr, "amr": amr}
+    )
     return Authenticated("citizen", row.id, acr, amr)
 
 
@@ -438,13 +535,31 @@ class NewSession:
     expires_at: datetime
 
 
-def start_session(session: Session, subject_kind: str, subject_id: int, hours: int = 12,
-                  ip: str = "", user_agent: str = "", acr: str = "", amr: str = "pwd") -> NewSession:
+def start_session(
+    session: Session,
+    subject_kind: str,
+    subject_id: int,
+    hours: int = 12,
+    ip: str = "",
+    user_agent: str = "",
+    acr: str = "",
+    amr: str = "pwd",
+) -> NewSession:
     token, csrf = new_token(), new_token(24)
     expires = utcnow() + timedelta(hours=hours)
-    session.add(WebSession(token_hash=token_hash(token), subject_kind=subject_kind, subject_id=subject_id,
-                           csrf_token=csrf, expires_at=expires, ip=ip[:64], user_agent=user_agent[:300], acr=acr,
-                           amr=amr))
+    session.add(
+        WebSession(
+            token_hash=token_hash(token),
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            csrf_token=csrf,
+            expires_at=expires,
+            ip=ip[:64],
+            user_agent=user_agent[:300],
+            acr=acr,
+            amr=amr,
+        )
+    )
     session.flush()
     return NewSession(token, csrf, expires)
 
@@ -464,11 +579,19 @@ def load_session(session: Session, token: str | None) -> WebSession | None:
 def end_session(session: Session, token: str | None) -> None:
     if not token:
         return
-    ws = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token), WebSession.ended_at.is_(None)))
+    ws = session.scalar(
+        select(WebSession).where(WebSession.token_hash == token_hash(token), WebSession.ended_at.is_(None))
+    )
     if ws is not None:
         ws.ended_at = utcnow()
-        audit.record(session, f"{ws.subject_kind}:{_subject_label(session, ws)}", "session.ended", "web_session",
-                     ws.id, {"by": "logout"})
+        audit.record(
+            session,
+            f"{ws.subject_kind}:{_subject_label(session, ws)}",
+            "session.ended",
+            "web_session",
+            ws.id,
+            {"by": "logout"},
+        )
 
 
 def _subject_label(session: Session, ws: WebSession) -> str:
@@ -481,25 +604,44 @@ def _subject_label(session: Session, ws: WebSession) -> str:
 def list_sessions(session: Session, subject_kind: str, subject_id: int) -> list[WebSession]:
     """The signed-in browsers of one person, newest first."""
     now = utcnow()
-    return list(session.scalars(
-        select(WebSession).where(WebSession.subject_kind == subject_kind, WebSession.subject_id == subject_id,
-                                 WebSession.ended_at.is_(None), WebSession.expires_at > now)
-        .order_by(WebSession.created_at.desc())
-    ))
+    return list(
+        session.scalars(
+            select(WebSession)
+            .where(
+                WebSession.subject_kind == subject_kind,
+                WebSession.subject_id == subject_id,
+                WebSession.ended_at.is_(None),
+                WebSession.expires_at > now,
+            )
+            .order_by(WebSession.created_at.desc())
+        )
+    )
 
 
-def end_session_by_id(session: Session, actor: Actor, subject_kind: str, subject_id: int, session_id: int) -> None:
+def end_session_by_id(
+    session: Session, actor: Actor, subject_kind: str, subject_id: int, session_id: int
+) -> None:
     """End one of one's own sessions; anybody else's looks like a missing one."""
     ws = session.get(WebSession, session_id)
-    if ws is None or ws.subject_kind != subject_kind or ws.subject_id != subject_id or ws.ended_at is not None:
+    if (
+        ws is None
+        or ws.subject_kind != subject_kind
+        or ws.subject_id != subject_id
+        or ws.ended_at is not None
+    ):
         raise not_found("phiên đăng nhập", "session")
     ws.ended_at = utcnow()
     audit.record(session, actor, "session.ended", "web_session", ws.id, {"by": "owner"})
 
 
-def end_all_sessions(session: Session, subject_kind: str, subject_id: int, except_id: int | None = None) -> int:
-    stmt = update(WebSession).where(WebSession.subject_kind == subject_kind, WebSession.subject_id == subject_id,
-                                    WebSession.ended_at.is_(None))
+def end_all_sessions(
+    session: Session, subject_kind: str, subject_id: int, except_id: int | None = None
+) -> int:
+    stmt = update(WebSession).where(
+        WebSession.subject_kind == subject_kind,
+        WebSession.subject_id == subject_id,
+        WebSession.ended_at.is_(None),
+    )
     if except_id is not None:
         stmt = stmt.where(WebSession.id != except_id)
     return session.execute(stmt.values(ended_at=utcnow())).rowcount or 0
@@ -519,7 +661,9 @@ def get_official_by_username(session: Session, username: str) -> Official | None
 def _official_or_error(session: Session, username: str) -> Official:
     official = get_official_by_username(session, username)
     if official is None:
-        raise InvalidInput("official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username.")
+        raise InvalidInput(
+            "official.unknown", "Không có cán bộ với tên đăng nhập này.", "No official with that username."
+        )
     return official
 
 
@@ -554,20 +698,30 @@ def forget_api_tokens() -> None:
     _API_ACTORS.clear()
 
 
-def set_official_active(session: Session, username: str, active: bool, actor: Actor | str = "system:cli") -> Official:
+def set_official_active(
+    session: Session, username: str, active: bool, actor: Actor | str = "system:cli"
+) -> Official:
     """Disable an official (sessions ended, API tokens refused) or enable them again.
 
     Browser sessions stop at once in every server; API tokens within API_TOKEN_CACHE_SECONDS."""
     official = _official_or_error(session, username)
     official.active = active
     ended = 0 if active else end_all_sessions(session, "official", official.id)
-    audit.record(session, actor, "official.enabled" if active else "official.disabled", "official", official.username,
-                 {"sessions_ended": ended})
+    audit.record(
+        session,
+        actor,
+        "official.enabled" if active else "official.disabled",
+        "official",
+        official.username,
+        {"sessions_ended": ended},
+    )
     forget_api_tokens()
     return official
 
 
-def revoke_api_tokens(session: Session, username: str, name: str | None = None, actor: Actor | str = "system:cli") -> int:
+def revoke_api_tokens(
+    session: Session, username: str, name: str | None = None, actor: Actor | str = "system:cli"
+) -> int:
     """Revoke an official's API tokens (those named `name`, or all); how many were revoked.
 
     Servers stop accepting them within API_TOKEN_CACHE_SECONDS (at once in this process)."""
@@ -576,7 +730,14 @@ def revoke_api_tokens(session: Session, username: str, name: str | None = None, 
     if name is not None:
         condition.append(ApiToken.name == name)
     count = session.execute(update(ApiToken).where(*condition).values(revoked_at=utcnow())).rowcount or 0
-    audit.record(session, actor, "api_token.revoked", "official", official.username, {"name": name or "*", "count": count})
+    audit.record(
+        session,
+        actor,
+        "api_token.revoked",
+        "official",
+        official.username,
+        {"name": name or "*", "count": count},
+    )
     forget_api_tokens()
     return count
 
@@ -584,7 +745,8 @@ def revoke_api_tokens(session: Session, username: str, name: str | None = None, 
 def actor_from_api_token(session: Session, token: str, ip: str = "") -> Actor | None:
     digest = token_hash(token)
     row = session.execute(
-        select(ApiToken, Official).join(Official, Official.id == ApiToken.official_id)
+        select(ApiToken, Official)
+        .join(Official, Official.id == ApiToken.official_id)
         .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), Official.active.is_(True))
     ).first()
     if row is None:
@@ -626,8 +788,14 @@ def reset_password(session: Session, username: str, password: str) -> None:
 
 
 def citizen_actor(account: CitizenAccount, ip: str = "") -> Actor:
-    return Actor(kind="citizen", id=str(account.id), name="", ip=ip, resident_id=account.resident_id,
-                 extra={"level": str(account.level)})
+    return Actor(
+        kind="citizen",
+        id=str(account.id),
+        name="",
+        ip=ip,
+        resident_id=account.resident_id,
+        extra={"level": str(account.level)},
+    )
 
 
 def _citizen_session_actor(session: Session, ws: WebSession, ip: str) -> Actor | None:
@@ -669,7 +837,13 @@ def normalize_phone(phone: str) -> str | None:
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if len(digits) == 10 and digits.isascii() and digits.isdigit() and digits[0] == "0" and digits[1] in "35789":
+    if (
+        len(digits) == 10
+        and digits.isascii()
+        and digits.isdigit()
+        and digits[0] == "0"
+        and digits[1] in "35789"
+    ):
         return digits
     return None
 
@@ -696,20 +870,35 @@ def _code_hash(flow: str, code: str) -> str:
 
 def _new_code(session: Session, purpose: str, account_id: int | None) -> tuple[str, str]:
     flow, code = new_token(), f"{secrets.randbelow(1_000_000):06d}"
-    session.add(OneTimeCode(flow_hash=token_hash(flow), purpose=purpose, account_id=account_id,
-                            code_hash=_code_hash(flow, code), expires_at=utcnow() + timedelta(minutes=CODE_MINUTES)))
+    session.add(
+        OneTimeCode(
+            flow_hash=token_hash(flow),
+            purpose=purpose,
+            account_id=account_id,
+            code_hash=_code_hash(flow, code),
+            expires_at=utcnow() + timedelta(minutes=CODE_MINUTES),
+        )
+    )
     session.flush()
     return flow, code
 
 
 def _code_text(code: str) -> str:
-    return (f"hue06: Ma xac thuc cua ban la {code}. Hieu luc {CODE_MINUTES} phut. "
-            "Khong chia se ma nay cho bat ky ai.")
+    return (
+        f"hue06: Ma xac thuc cua ban la {code}. Hieu luc {CODE_MINUTES} phut. "
+        "Khong chia se ma nay cho bat ky ai."
+    )
 
 
 def start_registration(
-    session: Session, sender: SmsSender, personal_id: str, full_name: str, date_of_birth: date | str,
-    phone: str, password: str, ip: str = "",
+    session: Session,
+    sender: SmsSender,
+    personal_id: str,
+    full_name: str,
+    date_of_birth: date | str,
+    phone: str,
+    password: str,
+    ip: str = "",
 ) -> str:
     """Level-1 self-registration: details must match the register; a code goes to the phone.
 
@@ -723,30 +912,47 @@ def start_registration(
     check_throttle(session, "register", pid, ip)
     phone_n = normalize_phone(phone)
     if phone_n is None:
-        raise InvalidInput("identity.phone", "Số điện thoại di động không hợp lệ (10 chữ số, ví dụ 0912345678).",
-                           "The mobile number is not valid (10 digits, e.g. 0912345678).")
+        raise InvalidInput(
+            "identity.phone",
+            "Số điện thoại di động không hợp lệ (10 chữ số, ví dụ 0912345678).",
+            "The mobile number is not valid (10 digits, e.g. 0912345678).",
+        )
     dob = date_of_birth if isinstance(date_of_birth, date) else parse_vn_date(str(date_of_birth))
     check_new_password(password, pid, dob.strftime("%d%m%Y"))
     resident = registry.match_identity(session, pid)
     ok = (
-        resident is not None and resident.status == "alive" and resident.date_of_birth == dob
+        resident is not None
+        and resident.status == "alive"
+        and resident.date_of_birth == dob
         and _same_name(full_name, resident.full_name)
         and (not resident.phone or normalize_phone(resident.phone) == phone_n)
     )
     if not ok or resident is None:
         record_failure(session, "register", pid, ip)
-        audit.record(session, f"ip:{ip}", "citizen.registration_refused", "citizen", "", {"reason": "mismatch"})
+        audit.record(
+            session, f"ip:{ip}", "citizen.registration_refused", "citizen", "", {"reason": "mismatch"}
+        )
         raise _keep(_mismatch())
     account = session.scalar(select(CitizenAccount).where(CitizenAccount.resident_id == resident.id))
     if account is not None and account.status != "pending":
         flow, _code = _new_code(session, "register", None)
-        sender.send(account.phone or phone_n, "hue06: Co nguoi vua dang ky tai khoan bang so dinh danh cua ban. "
-                    "Neu la ban, hay dung chuc nang Quen mat khau.")
+        sender.send(
+            account.phone or phone_n,
+            "hue06: Co nguoi vua dang ky tai khoan bang so dinh danh cua ban. "
+            "Neu la ban, hay dung chuc nang Quen mat khau.",
+        )
         audit.record(session, f"ip:{ip}", "citizen.registration_repeated", "citizen", str(account.id))
         return flow
     if account is None:
-        account = CitizenAccount(subject=secrets.token_hex(16), resident_id=resident.id, personal_id=resident.personal_id,
-                                 password_hash=hash_password(password), phone=phone_n, status="pending", level=1)
+        account = CitizenAccount(
+            subject=secrets.token_hex(16),
+            resident_id=resident.id,
+            personal_id=resident.personal_id,
+            password_hash=hash_password(password),
+            phone=phone_n,
+            status="pending",
+            level=1,
+        )
         session.add(account)
         session.flush()
     else:
@@ -759,17 +965,29 @@ def start_registration(
 
 
 def _use_code(session: Session, flow: str, code: str, purpose: str, ip: str) -> OneTimeCode:
-    bad = InvalidInput("identity.code", "Mã xác thực không đúng hoặc đã hết hạn.",
-                       "The code is wrong or has expired.")
+    bad = InvalidInput(
+        "identity.code", "Mã xác thực không đúng hoặc đã hết hạn.", "The code is wrong or has expired."
+    )
     row = session.scalar(select(OneTimeCode).where(OneTimeCode.flow_hash == token_hash(flow or "")))
-    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= utcnow() \
-            or row.attempts >= CODE_ATTEMPTS:
+    if (
+        row is None
+        or row.purpose != purpose
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+        or row.attempts >= CODE_ATTEMPTS
+    ):
         raise bad
     code = re.sub(r"\s", "", code or "")
     if row.account_id is None or not constant_equals(_code_hash(flow, code), row.code_hash):
         row.attempts += 1
-        audit.record(session, f"ip:{ip}", "citizen.code_failed", "citizen", str(row.account_id or ""),
-                     {"purpose": purpose})
+        audit.record(
+            session,
+            f"ip:{ip}",
+            "citizen.code_failed",
+            "citizen",
+            str(row.account_id or ""),
+            {"purpose": purpose},
+        )
         raise _keep(bad)
     row.used_at = utcnow()
     return row
@@ -782,7 +1000,9 @@ def verify_registration(session: Session, flow: str, code: str, ip: str = "") ->
     account.status = "active"
     account.phone_verified_at = utcnow()
     reset_throttle(session, "register", account.personal_id)
-    audit.record(session, citizen_actor(account, ip), "citizen.registered", "citizen", str(account.id), {"level": 1})
+    audit.record(
+        session, citizen_actor(account, ip), "citizen.registered", "citizen", str(account.id), {"level": 1}
+    )
     return account
 
 
@@ -793,9 +1013,17 @@ def authenticate_citizen(session: Session, personal_id: str, password: str, ip: 
     ok = verify_password(account.password_hash if account else None, password)
     if not ok or account is None or account.status != "active":
         record_failure(session, "citizen", pid, ip)
-        audit.record(session, f"ip:{ip}", "login.failed", "citizen", str(account.id) if account else "",
-                     {"factor": "password"})
-        err = Unauthenticated("login.failed", "Số định danh hoặc mật khẩu không đúng.", "Wrong ID number or password.")
+        audit.record(
+            session,
+            f"ip:{ip}",
+            "login.failed",
+            "citizen",
+            str(account.id) if account else "",
+            {"factor": "password"},
+        )
+        err = Unauthenticated(
+            "login.failed", "Số định danh hoặc mật khẩu không đúng.", "Wrong ID number or password."
+        )
         raise _keep(err)
     reset_throttle(session, "citizen", pid)
     if password_needs_rehash(account.password_hash):
@@ -803,10 +1031,18 @@ def authenticate_citizen(session: Session, personal_id: str, password: str, ip: 
     return account
 
 
-def finish_citizen_login(session: Session, account: CitizenAccount, ip: str, amr: str = "pwd") -> Authenticated:
+def finish_citizen_login(
+    session: Session, account: CitizenAccount, ip: str, amr: str = "pwd"
+) -> Authenticated:
     acr = citizen_acr(account, amr)
-    audit.record(session, citizen_actor(account, ip), "login.succeeded", "citizen", str(account.id),
-                 {"acr": acr, "amr": amr})
+    audit.record(
+        session,
+        citizen_actor(account, ip),
+        "login.succeeded",
+        "citizen",
+        str(account.id),
+        {"acr": acr, "amr": amr},
+    )
     return Authenticated("citizen", account.id, acr, amr)
 
 
@@ -826,7 +1062,9 @@ def start_password_reset(session: Session, sender: SmsSender, personal_id: str, 
     return flow
 
 
-def finish_password_reset(session: Session, flow: str, code: str, new_password: str, ip: str = "") -> CitizenAccount:
+def finish_password_reset(
+    session: Session, flow: str, code: str, new_password: str, ip: str = ""
+) -> CitizenAccount:
     row = _use_code(session, flow, code, "reset", ip)
     account = session.get(CitizenAccount, row.account_id)
     assert account is not None
@@ -835,8 +1073,14 @@ def finish_password_reset(session: Session, flow: str, code: str, new_password: 
     reset_throttle(session, "citizen", account.personal_id)
     reset_throttle(session, "reset", account.personal_id)
     ended = end_all_sessions(session, "citizen", account.id)
-    audit.record(session, citizen_actor(account, ip), "password.reset", "citizen", str(account.id),
-                 {"sessions_ended": ended})
+    audit.record(
+        session,
+        citizen_actor(account, ip),
+        "password.reset",
+        "citizen",
+        str(account.id),
+        {"sessions_ended": ended},
+    )
     return account
 
 
@@ -857,8 +1101,11 @@ def raise_assurance_level(session: Session, qr_string: str, actor: Actor) -> Lev
     from hue06.registry import service as registry
 
     if actor.kind != "official" or actor.role == "auditor":
-        raise Forbidden("identity.level_role", "Chỉ cán bộ tiếp nhận mới được nâng mức tài khoản.",
-                        "Only a desk official may raise an account's level.")
+        raise Forbidden(
+            "identity.level_role",
+            "Chỉ cán bộ tiếp nhận mới được nâng mức tài khoản.",
+            "Only a desk official may raise an account's level.",
+        )
     try:
         qr = parse_cccd_qr(qr_string)
     except InvalidInput:
@@ -867,33 +1114,63 @@ def raise_assurance_level(session: Session, qr_string: str, actor: Actor) -> Lev
     resident = registry.match_identity(session, qr.personal_id)
     if resident is None:
         audit.record(session, actor, "level.raise_refused", "citizen", "", {"reason": "not_in_register"})
-        raise _keep(InvalidInput("cccd_qr.mismatch", "Số định danh trên thẻ không có trong Cơ sở dữ liệu dân cư.",
-                                 "The card's ID number is not in the population register."))
-    differ = [name for name, ok in (
-        ("full_name", normalize_text(qr.full_name).lower() == normalize_text(resident.full_name).lower()),
-        ("date_of_birth", qr.date_of_birth == resident.date_of_birth),
-        ("gender", qr.gender == resident.gender),
-        ("old_id", not qr.old_id or not resident.old_id or qr.old_id == resident.old_id),
-    ) if not ok]
+        raise _keep(
+            InvalidInput(
+                "cccd_qr.mismatch",
+                "Số định danh trên thẻ không có trong Cơ sở dữ liệu dân cư.",
+                "The card's ID number is not in the population register.",
+            )
+        )
+    differ = [
+        name
+        for name, ok in (
+            ("full_name", normalize_text(qr.full_name).lower() == normalize_text(resident.full_name).lower()),
+            ("date_of_birth", qr.date_of_birth == resident.date_of_birth),
+            ("gender", qr.gender == resident.gender),
+            ("old_id", not qr.old_id or not resident.old_id or qr.old_id == resident.old_id),
+        )
+        if not ok
+    ]
     if resident.status != "alive":
         differ.append("status")
     if differ:
-        audit.record(session, actor, "level.raise_refused", "resident", resident.personal_id,
-                     {"reason": "mismatch", "fields": differ})
-        labels_vi = {"full_name": "họ tên", "date_of_birth": "ngày sinh", "gender": "giới tính",
-                     "old_id": "số CMND cũ", "status": "tình trạng (đã mất)"}
-        raise _keep(InvalidInput(
-            "cccd_qr.mismatch",
-            "Mã QR trên thẻ không khớp với Cơ sở dữ liệu dân cư: " + ", ".join(labels_vi[f] for f in differ) + ".",
-            "The card's QR code disagrees with the population register: " + ", ".join(differ) + ".",
-            fields=differ,
-        ))
+        audit.record(
+            session,
+            actor,
+            "level.raise_refused",
+            "resident",
+            resident.personal_id,
+            {"reason": "mismatch", "fields": differ},
+        )
+        labels_vi = {
+            "full_name": "họ tên",
+            "date_of_birth": "ngày sinh",
+            "gender": "giới tính",
+            "old_id": "số CMND cũ",
+            "status": "tình trạng (đã mất)",
+        }
+        raise _keep(
+            InvalidInput(
+                "cccd_qr.mismatch",
+                "Mã QR trên thẻ không khớp với Cơ sở dữ liệu dân cư: "
+                + ", ".join(labels_vi[f] for f in differ)
+                + ".",
+                "The card's QR code disagrees with the population register: " + ", ".join(differ) + ".",
+                fields=differ,
+            )
+        )
     account = session.scalar(select(CitizenAccount).where(CitizenAccount.resident_id == resident.id))
     if account is None or account.status != "active":
-        audit.record(session, actor, "level.raise_refused", "resident", resident.personal_id, {"reason": "no_account"})
-        raise _keep(InvalidInput("identity.no_account",
-                                 "Công dân chưa có tài khoản đã kích hoạt. Hướng dẫn công dân đăng ký mức 1 trước.",
-                                 "The citizen has no activated account yet. Help them register (level 1) first."))
+        audit.record(
+            session, actor, "level.raise_refused", "resident", resident.personal_id, {"reason": "no_account"}
+        )
+        raise _keep(
+            InvalidInput(
+                "identity.no_account",
+                "Công dân chưa có tài khoản đã kích hoạt. Hướng dẫn công dân đăng ký mức 1 trước.",
+                "The citizen has no activated account yet. Help them register (level 1) first.",
+            )
+        )
     now = utcnow()
     previous = account.level
     account.level = 2
@@ -908,21 +1185,38 @@ def raise_assurance_level(session: Session, qr_string: str, actor: Actor) -> Lev
 
 
 def create_citizen_account(
-    session: Session, resident_id: int, personal_id: str, password: str, phone: str = "", level: int = 1,
-    totp_secret: str | None = None, checked_by: str | None = None,
+    session: Session,
+    resident_id: int,
+    personal_id: str,
+    password: str,
+    phone: str = "",
+    level: int = 1,
+    totp_secret: str | None = None,
+    checked_by: str | None = None,
 ) -> CitizenAccount:
     """An active account without the SMS round trip: for the demo, tests and bulk provisioning."""
-    account = CitizenAccount(subject=secrets.token_hex(16), resident_id=resident_id, personal_id=personal_id,
-                             password_hash=hash_password(password), phone=normalize_phone(phone) or "",
-                             phone_verified_at=utcnow(), status="active", level=level, totp_secret=totp_secret,
-                             level2_by=checked_by if level >= 2 else None, level2_at=utcnow() if level >= 2 else None)
+    account = CitizenAccount(
+        subject=secrets.token_hex(16),
+        resident_id=resident_id,
+        personal_id=personal_id,
+        password_hash=hash_password(password),
+        phone=normalize_phone(phone) or "",
+        phone_verified_at=utcnow(),
+        status="active",
+        level=level,
+        totp_secret=totp_secret,
+        level2_by=checked_by if level >= 2 else None,
+        level2_at=utcnow() if level >= 2 else None,
+    )
     session.add(account)
     session.flush()
     audit.record(session, "system:cli", "citizen.created", "citizen", str(account.id), {"level": level})
     return account
 
 
-def set_citizen_credentials(session: Session, account_id: int, password: str, totp_secret: str | None) -> None:
+def set_citizen_credentials(
+    session: Session, account_id: int, password: str, totp_secret: str | None
+) -> None:
     """Set a citizen's password and second factor directly (the demo re-running; never a web route)."""
     account = session.get(CitizenAccount, account_id)
     if account is None:

@@ -55,8 +55,11 @@ def get_sender(settings: Settings) -> SmsSender:
         factory = getattr(importlib.import_module(module_name), attr or "create_sender")
         return factory(settings)
     if settings.is_production:
-        raise SmsUnavailable("sms.unavailable", "Chưa cấu hình cổng gửi tin nhắn SMS.",
-                             "No SMS gateway is configured (HUE06_SMS_SENDER).")
+        raise SmsUnavailable(
+            "sms.unavailable",
+            "Chưa cấu hình cổng gửi tin nhắn SMS.",
+            "No SMS gateway is configured (HUE06_SMS_SENDER).",
+        )
     return DevSmsSender(settings.sms_outbox)
 
 

@@ -52,15 +52,17 @@ def complete_totp(client: Any, secret: str, next_url: str = "/") -> Any:
         if attempt == 2:
             time.sleep(30 - time.time() % 30 + 0.05)
         code = totp.at(time.time() + (0 if attempt == 0 else 30))
-        response = client.post("/login/totp", data={"code": code, "csrf_token": csrf, "next": next_url},
-                               follow_redirects=False)
+        response = client.post(
+            "/login/totp", data={"code": code, "csrf_token": csrf, "next": next_url}, follow_redirects=False
+        )
         if response.status_code != 400:
             return response
     return response
 
 
-def sign_in_official(client: Any, username: str, password: str, totp_secret: str | None = None,
-                     next_url: str = "/") -> Any:
+def sign_in_official(
+    client: Any, username: str, password: str, totp_secret: str | None = None, next_url: str = "/"
+) -> Any:
     """Sign an official in through /login (and /login/totp when the account has a second factor).
 
     Returns the final response; a signed-in browser ends with a 303 to `next_url`.
@@ -68,8 +70,11 @@ def sign_in_official(client: Any, username: str, password: str, totp_secret: str
     if not client.cookies.get("hue06_csrf"):
         client.get("/login")
     csrf = client.cookies.get("hue06_csrf")
-    r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf,
-                                    "next": next_url}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf, "next": next_url},
+        follow_redirects=False,
+    )
     if r.status_code == 303 and r.headers.get("location", "").startswith("/login/totp"):
         if not totp_secret:
             raise AssertionError(f"{username} needs a TOTP code: pass totp_secret")

@@ -22,13 +22,24 @@ def job_status(job_id: str, who: Actor = Depends(official)) -> dict[str, Any]:
 
 
 @router.get("/v1/quality/runs")
-def list_runs(who: Actor = Depends(official), session: Session = Depends(db), limit: int = 50) -> list[dict[str, Any]]:
+def list_runs(
+    who: Actor = Depends(official), session: Session = Depends(db), limit: int = 50
+) -> list[dict[str, Any]]:
     """The latest runs with the totals the caller may see."""
     out = []
     for run in service.list_runs(session, who, min(max(limit, 1), 200)):
         totals = service.run_counts(session, run, who)
-        out.append({"id": run.id, "sector": run.sector, "file_name": run.file_name, "finished_at": run.finished_at,
-                    "total": totals["total"], "counts": totals["counts"], "whole_file": totals["whole_file"]})
+        out.append(
+            {
+                "id": run.id,
+                "sector": run.sector,
+                "file_name": run.file_name,
+                "finished_at": run.finished_at,
+                "total": totals["total"],
+                "counts": totals["counts"],
+                "whole_file": totals["whole_file"],
+            }
+        )
     return out
 
 
@@ -38,10 +49,16 @@ def get_run(run_id: int, who: Actor = Depends(official), session: Session = Depe
     run = service.get_run(session, run_id, who)
     totals = service.run_counts(session, run, who)
     return {
-        "id": run.id, "sector": run.sector, "file_name": run.file_name, "file_sha256": run.file_sha256,
-        "started_at": run.started_at, "finished_at": run.finished_at, "totals": totals,
+        "id": run.id,
+        "sector": run.sector,
+        "file_name": run.file_name,
+        "file_sha256": run.file_sha256,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "totals": totals,
         "summary": {"vi": service.run_summary(run, "vi"), "en": service.run_summary(run, "en")}
-        if totals["whole_file"] else None,
+        if totals["whole_file"]
+        else None,
         "communes": service.commune_breakdown(session, run, who),
         "changes": json.loads(run.changes or "{}") if totals["whole_file"] else None,
     }

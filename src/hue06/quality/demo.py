@@ -26,8 +26,17 @@ def setup(ctx: Any) -> list[str]:
     if people is not None:
         rows = max(200, min(20_000, len(people) // 10))
         sector.write_sector(people, "health_insurance", rows, 0.05, 6, bhyt, folder / "bhyt-demo.truth.csv")
-        sector.write_sector(people, "welfare", max(100, rows // 10), 0.08, 7, welfare, folder / "bao-tro-demo.truth.csv",
-                            "xlsx", "tcvn3")
+        sector.write_sector(
+            people,
+            "welfare",
+            max(100, rows // 10),
+            0.08,
+            7,
+            welfare,
+            folder / "bao-tro-demo.truth.csv",
+            "xlsx",
+            "tcvn3",
+        )
         read_engine = make_engine(ctx.settings.database_url, immediate=False)
         try:
             with make_sessionmaker(read_engine)() as read, session_scope(ctx.session_factory) as write:

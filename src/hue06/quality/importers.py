@@ -119,7 +119,9 @@ def not_spreadsheet(kind: str = "") -> InvalidInput:
 
 
 def empty_file() -> InvalidInput:
-    return InvalidInput("quality.empty_file", "Tệp rỗng, không có dữ liệu.", "The file is empty; it holds no data.")
+    return InvalidInput(
+        "quality.empty_file", "Tệp rỗng, không có dữ liệu.", "The file is empty; it holds no data."
+    )
 
 
 def no_data_rows() -> InvalidInput:
@@ -229,13 +231,27 @@ def _numbering_row(cells: Sequence[Cell]) -> bool:
         return False
     for v in values:
         core = v.strip("()[] .")
-        if not (core.isdigit() and len(core) <= 2) and not (len(core) == 1 and core.isalpha() and core.isascii()):
+        if not (core.isdigit() and len(core) <= 2) and not (
+            len(core) == 1 and core.isalpha() and core.isascii()
+        ):
             return False
     return True
 
 
-_FOOTER_STARTS = ("tong cong", "cong ", "tong so", "nguoi lap", "thu truong", "giam doc", "ky ten", "xac nhan",
-                  "ghi chu", "lanh dao", "truong phong", "ke toan")
+_FOOTER_STARTS = (
+    "tong cong",
+    "cong ",
+    "tong so",
+    "nguoi lap",
+    "thu truong",
+    "giam doc",
+    "ky ten",
+    "xac nhan",
+    "ghi chu",
+    "lanh dao",
+    "truong phong",
+    "ke toan",
+)
 
 
 def _footer_row(cells: Sequence[Cell]) -> bool:
@@ -289,19 +305,33 @@ def _iter_data(
             continue
         first = filled[0]
         # Cheap tests first: a repeated header starts with a header word, a footer has at most two cells.
-        if (isinstance(first, str) and not first[:1].isdigit() and header_key(first) in header_key_sets.get(sheet, ())
-                and not any(_looks_like_data(c) for c in filled)
-                and _repeats_header(cells, header_keys.get(sheet, []))):
-            skipped.append(Skipped(line, "Dòng tiêu đề lặp lại (bỏ qua).", "Repeated header row (left out).",
-                                   sheet=sheet))
+        if (
+            isinstance(first, str)
+            and not first[:1].isdigit()
+            and header_key(first) in header_key_sets.get(sheet, ())
+            and not any(_looks_like_data(c) for c in filled)
+            and _repeats_header(cells, header_keys.get(sheet, []))
+        ):
+            skipped.append(
+                Skipped(
+                    line, "Dòng tiêu đề lặp lại (bỏ qua).", "Repeated header row (left out).", sheet=sheet
+                )
+            )
             continue
         if len(filled) <= 2 and _footer_row(cells):
-            skipped.append(Skipped(line, "Dòng tổng cộng hoặc chữ ký cuối bảng (bỏ qua).",
-                                   "Total or signature line at the end of the table (left out).", sheet=sheet))
+            skipped.append(
+                Skipped(
+                    line,
+                    "Dòng tổng cộng hoặc chữ ký cuối bảng (bỏ qua).",
+                    "Total or signature line at the end of the table (left out).",
+                    sheet=sheet,
+                )
+            )
             continue
         if row_no == 0 and _numbering_row(cells):
-            skipped.append(Skipped(line, "Dòng đánh số cột (bỏ qua).", "Column numbering row (left out).",
-                                   sheet=sheet))
+            skipped.append(
+                Skipped(line, "Dòng đánh số cột (bỏ qua).", "Column numbering row (left out).", sheet=sheet)
+            )
             continue
         row_no += 1
         if len(cells) < width:
@@ -370,8 +400,9 @@ class _SheetSource:
     def _sheet(self, name: str) -> Any:
         return self.book.get_sheet_by_name(name)
 
-    def _rows(self, name: str, start: int = 0, limit: int | None = None
-              ) -> Iterator[tuple[int, list[Cell], frozenset[int]]]:
+    def _rows(
+        self, name: str, start: int = 0, limit: int | None = None
+    ) -> Iterator[tuple[int, list[Cell], frozenset[int]]]:
         """(sheet row, cells, columns holding numbers) with merged cells filled from their
         top-left cell; cells are placed at their true column (calamine starts at the first used one)."""
         sheet = self._sheet(name)
@@ -383,7 +414,9 @@ class _SheetSource:
                 continue
             sources.add((r0, c0))
             for r in range(r0, r1 + 1):
-                by_row.setdefault(r, []).extend((c, (r0, c0)) for c in range(c0, c1 + 1) if (r, c) != (r0, c0))
+                by_row.setdefault(r, []).extend(
+                    (c, (r0, c0)) for c in range(c0, c1 + 1) if (r, c) != (r0, c0)
+                )
         top_left: dict[tuple[int, int], Cell] = {}
         for r, raw in enumerate(sheet.iter_rows()):
             if limit is not None and r >= start + limit:
@@ -398,10 +431,13 @@ class _SheetSource:
                         cells[c] = top_left.get(src)
             if r < start:
                 continue
-            numeric = frozenset(col0 + i for i, v in enumerate(raw)
-                                if isinstance(v, int | float) and not isinstance(v, bool))
+            numeric = frozenset(
+                col0 + i for i, v in enumerate(raw) if isinstance(v, int | float) and not isinstance(v, bool)
+            )
             if self.converter is not None:
-                cells = [self.converter(v) if isinstance(v, str) and _legacy_candidate(v) else v for v in cells]
+                cells = [
+                    self.converter(v) if isinstance(v, str) and _legacy_candidate(v) else v for v in cells
+                ]
             yield r + 1, cells, numeric
 
     def head_of(self, name: str) -> list[tuple[str, int, list[Cell]]]:
@@ -470,12 +506,17 @@ def _find_header(head: list[tuple[str, int, list[Cell]]]) -> _Header | None:
             parent = field_for_header(top) if top else None
             guess = field_under(parent, meanings.get(c)) if c in meanings else None
             if guess is None:
-                guess = field_for_header(f"{top} {below}".strip()) or (parent if not below else field_for_header(below))
+                guess = field_for_header(f"{top} {below}".strip()) or (
+                    parent if not below else field_for_header(below)
+                )
             header = f"{top} / {below}" if top and below and top != below else (top or below)
             columns.append(Column(c, header, guess))
         index = i + 1
     else:
-        columns = [Column(c, _text(v), field_for_header(v) if isinstance(v, str) else None) for c, v in enumerate(cells)]
+        columns = [
+            Column(c, _text(v), field_for_header(v) if isinstance(v, str) else None)
+            for c, v in enumerate(cells)
+        ]
     while columns and not columns[-1].header and columns[-1].guess is None:
         columns.pop()
     # One field, one column: a second column with the same recognised header stays unmapped.
@@ -494,8 +535,11 @@ def _find_header(head: list[tuple[str, int, list[Cell]]]) -> _Header | None:
 def _sub_meanings(cells: Sequence[Cell], above: Sequence[Cell]) -> dict[int, str]:
     """Meanings of a sub-header row's cells; {} when the row is not a sub-header row. Cells that
     repeat the header above them (a header merged down over two rows) do not count."""
-    values = {c: v for c, v in enumerate(cells)
-              if v is not None and _text(v) and not (c < len(above) and _text(above[c]) == _text(v))}
+    values = {
+        c: v
+        for c, v in enumerate(cells)
+        if v is not None and _text(v) and not (c < len(above) and _text(above[c]) == _text(v))
+    }
     if not values:
         return {}
     first = {c: sub_header_meaning(_text(v), set()) for c, v in values.items()}
@@ -591,8 +635,9 @@ def read_file(data: bytes | str | Path, name: str = "", *, header_line: int | No
         source.header_index = header.index
         source.header_cells = header.raw
         sheets = [""]
-        imported = ImportedFile(name, fmt, encoding, digest, len(data), header.line, header.columns, sheets, notes,
-                                _source=source)
+        imported = ImportedFile(
+            name, fmt, encoding, digest, len(data), header.line, header.columns, sheets, notes, _source=source
+        )
     else:
         sheet_source = _SheetSource(data, fmt)
         encoding = None
@@ -606,8 +651,18 @@ def read_file(data: bytes | str | Path, name: str = "", *, header_line: int | No
             encoding = legacy
             header, sheets = _pick_sheets(sheet_source, header_line)
             notes.append(f"legacy_font:{legacy}")
-        imported = ImportedFile(name, fmt, encoding, digest, len(data), header.line, header.columns, sheets, notes,
-                                _source=sheet_source)
+        imported = ImportedFile(
+            name,
+            fmt,
+            encoding,
+            digest,
+            len(data),
+            header.line,
+            header.columns,
+            sheets,
+            notes,
+            _source=sheet_source,
+        )
     if not imported.columns:
         raise no_header()
     return imported
@@ -622,8 +677,10 @@ def _pick_header(head: list[tuple[str, int, list[Cell]]], header_line: int | Non
             return _Header(-1, 0, [Column(c, column_letter(c), None) for c in range(width)], 0, [])
         for i, (_, line, cells) in enumerate(head):
             if line == header_line:
-                cols = [Column(c, _text(v), field_for_header(v) if isinstance(v, str) else None)
-                        for c, v in enumerate(cells)]
+                cols = [
+                    Column(c, _text(v), field_for_header(v) if isinstance(v, str) else None)
+                    for c, v in enumerate(cells)
+                ]
                 return _Header(i, line, cols, _header_score(cells), [_text(c) for c in cells])
         raise InvalidInput(
             "quality.header_line",
@@ -650,14 +707,19 @@ def _pick_sheets(source: _SheetSource, header_line: int | None) -> tuple[_Header
             continue
         candidates.append((header.score, name, header))
     if not candidates:
-        if all(not source.head_of(n) or all(_is_blank(c) for _, _, c in source.head_of(n))
-               for n in source.book.sheet_names):
+        if all(
+            not source.head_of(n) or all(_is_blank(c) for _, _, c in source.head_of(n))
+            for n in source.book.sheet_names
+        ):
             raise empty_file()
         raise no_header()
     best_score, best_name, best = max(candidates, key=lambda t: t[0])
     signature = [c.guess for c in best.columns]
-    sheets = [name for score, name, h in candidates
-              if name == best_name or ([c.guess for c in h.columns] == signature and score == best_score)]
+    sheets = [
+        name
+        for score, name, h in candidates
+        if name == best_name or ([c.guess for c in h.columns] == signature and score == best_score)
+    ]
     source.sheet_names = sheets
     for _, name, h in candidates:
         if name in sheets:

@@ -48,9 +48,15 @@ class Job:
         fraction = (self.done / self.total) if self.total else 0.0
         overall = 1.0 if self.run_id else min(0.99, (stage_index + min(fraction, 1.0)) / len(STAGES))
         return {
-            "id": self.id, "stage": self.stage, "done": self.done, "total": self.total,
-            "percent": round(100 * overall), "run_id": self.run_id, "error": self.error,
-            "finished": self.finished is not None, "seconds": round((self.finished or time.time()) - self.started, 1),
+            "id": self.id,
+            "stage": self.stage,
+            "done": self.done,
+            "total": self.total,
+            "percent": round(100 * overall),
+            "run_id": self.run_id,
+            "error": self.error,
+            "finished": self.finished is not None,
+            "seconds": round((self.finished or time.time()) - self.started, 1),
         }
 
 
@@ -119,21 +125,40 @@ def drop_upload(settings: Settings, token: str) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def start(settings: Settings, write_factory: sessionmaker[Session], actor: Actor, token: str, data: bytes,
-          meta: dict[str, Any], spec: dict[str, Any] | None) -> Job:
+def start(
+    settings: Settings,
+    write_factory: sessionmaker[Session],
+    actor: Actor,
+    token: str,
+    data: bytes,
+    meta: dict[str, Any],
+    spec: dict[str, Any] | None,
+) -> Job:
     """Run the verification in a thread; return the job to poll."""
     _forget_old()
     job = Job(new_token(12), actor.label, meta["sector"], meta["name"])
     with _LOCK:
         _JOBS[job.id] = job
-    thread = threading.Thread(target=_run, args=(job, settings, write_factory, actor, token, data, meta, spec),
-                              name=f"quality-{job.id}", daemon=True)
+    thread = threading.Thread(
+        target=_run,
+        args=(job, settings, write_factory, actor, token, data, meta, spec),
+        name=f"quality-{job.id}",
+        daemon=True,
+    )
     thread.start()
     return job
 
 
-def _run(job: Job, settings: Settings, write_factory: sessionmaker[Session], actor: Actor, token: str, data: bytes,
-         meta: dict[str, Any], spec: dict[str, Any] | None) -> None:
+def _run(
+    job: Job,
+    settings: Settings,
+    write_factory: sessionmaker[Session],
+    actor: Actor,
+    token: str,
+    data: bytes,
+    meta: dict[str, Any],
+    spec: dict[str, Any] | None,
+) -> None:
     from hue06.quality import service
 
     def progress(stage: str, done: int, total: int | None) -> None:
@@ -143,8 +168,14 @@ def _run(job: Job, settings: Settings, write_factory: sessionmaker[Session], act
     read_engine = make_engine(settings.database_url, immediate=False)
     try:
         with make_sessionmaker(read_engine)() as read, write_factory() as write:
-            prepared = service.prepare(data, meta["name"], meta["sector"], spec=spec,
-                                       header_line=meta.get("header_line"), session=read)
+            prepared = service.prepare(
+                data,
+                meta["name"],
+                meta["sector"],
+                spec=spec,
+                header_line=meta.get("header_line"),
+                session=read,
+            )
             report = service.verify(read, prepared, meta["sector"], actor, write=write, progress=progress)
             write.commit()
         job.run_id = report.run_id
@@ -155,8 +186,11 @@ def _run(job: Job, settings: Settings, write_factory: sessionmaker[Session], act
         job.stage = "failed"
     except Exception as exc:  # the job must end with a message, never silently
         log.error("quality job %s failed: %s", job.id, type(exc).__name__)
-        job.error = {"code": "internal", "vi": "Lỗi hệ thống khi xác thực; không có dữ liệu nào được lưu.",
-                     "en": "A system error stopped the run; nothing was saved."}
+        job.error = {
+            "code": "internal",
+            "vi": "Lỗi hệ thống khi xác thực; không có dữ liệu nào được lưu.",
+            "en": "A system error stopped the run; nothing was saved.",
+        }
         job.stage = "failed"
     finally:
         job.finished = time.time()

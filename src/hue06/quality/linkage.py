@@ -34,17 +34,55 @@ from hue06.core.text import fold
 
 log = logging.getLogger("hue06.quality")
 
-LINK_COLUMNS = ("uid", "id_key", "cmnd_key", "family", "middle", "given", "family_key", "middle_key", "given_key",
-                "name_plain", "dob", "dob_y", "dob_m", "dob_d", "gender", "commune_2024", "commune_now")
-ARROW_SCHEMA = pa.schema([
-    ("uid", pa.int64()), ("id_key", pa.string()), ("cmnd_key", pa.string()), ("family", pa.string()),
-    ("middle", pa.string()), ("given", pa.string()), ("family_key", pa.string()), ("middle_key", pa.string()),
-    ("given_key", pa.string()), ("name_plain", pa.bool_()), ("dob", pa.string()), ("dob_y", pa.int32()),
-    ("dob_m", pa.int32()), ("dob_d", pa.int32()), ("gender", pa.string()), ("commune_2024", pa.string()),
-    ("commune_now", pa.string()),
-])
-REGISTER_EXTRA = pa.schema([("status", pa.string()), ("household_id", pa.int64()), ("reg_family", pa.string()),
-                            ("reg_middle", pa.string()), ("reg_given", pa.string())])
+LINK_COLUMNS = (
+    "uid",
+    "id_key",
+    "cmnd_key",
+    "family",
+    "middle",
+    "given",
+    "family_key",
+    "middle_key",
+    "given_key",
+    "name_plain",
+    "dob",
+    "dob_y",
+    "dob_m",
+    "dob_d",
+    "gender",
+    "commune_2024",
+    "commune_now",
+)
+ARROW_SCHEMA = pa.schema(
+    [
+        ("uid", pa.int64()),
+        ("id_key", pa.string()),
+        ("cmnd_key", pa.string()),
+        ("family", pa.string()),
+        ("middle", pa.string()),
+        ("given", pa.string()),
+        ("family_key", pa.string()),
+        ("middle_key", pa.string()),
+        ("given_key", pa.string()),
+        ("name_plain", pa.bool_()),
+        ("dob", pa.string()),
+        ("dob_y", pa.int32()),
+        ("dob_m", pa.int32()),
+        ("dob_d", pa.int32()),
+        ("gender", pa.string()),
+        ("commune_2024", pa.string()),
+        ("commune_now", pa.string()),
+    ]
+)
+REGISTER_EXTRA = pa.schema(
+    [
+        ("status", pa.string()),
+        ("household_id", pa.int64()),
+        ("reg_family", pa.string()),
+        ("reg_middle", pa.string()),
+        ("reg_given", pa.string()),
+    ]
+)
 
 TF_COLUMNS = ("family_key", "middle_key", "given_key")
 
@@ -115,9 +153,13 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
             "output_column_name": "family",
             "comparison_levels": [
                 _null("l.family_key is null or r.family_key is null"),
-                _level("l.family_key = r.family_key and (l.family = r.family or l.name_plain or r.name_plain)",
-                       "same (marks may be missing)", 0.95, tf_adjustment_column="family_key",
-                       disable_tf_exact_match_detection=True),
+                _level(
+                    "l.family_key = r.family_key and (l.family = r.family or l.name_plain or r.name_plain)",
+                    "same (marks may be missing)",
+                    0.95,
+                    tf_adjustment_column="family_key",
+                    disable_tf_exact_match_detection=True,
+                ),
                 _level("l.family_key = r.family_key", "same letters, other marks", 0.005),
                 _level(typo("family_key", 0.88), "typo", 0.015),
                 _level("else", "different", 0.01),
@@ -129,8 +171,11 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
                 _null("l.middle_key is null and r.middle_key is null"),
                 _level("l.middle_key = r.middle_key", "same", 0.88, tf_adjustment_column="middle_key"),
                 _level("l.middle_key is null or r.middle_key is null", "one missing", 0.04),
-                _level("l.middle_key like concat('%', r.middle_key, '%') or r.middle_key like concat('%', l.middle_key, '%')",
-                       "one inside the other", 0.04),
+                _level(
+                    "l.middle_key like concat('%', r.middle_key, '%') or r.middle_key like concat('%', l.middle_key, '%')",
+                    "one inside the other",
+                    0.04,
+                ),
                 _level(typo("middle_key", 0.88), "typo", 0.02),
                 _level("else", "different", 0.02),
             ],
@@ -139,9 +184,13 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
             "output_column_name": "given",
             "comparison_levels": [
                 _null("l.given_key is null or r.given_key is null"),
-                _level("l.given_key = r.given_key and (l.given = r.given or l.name_plain or r.name_plain)",
-                       "same (marks may be missing)", 0.94, tf_adjustment_column="given_key",
-                       disable_tf_exact_match_detection=True),
+                _level(
+                    "l.given_key = r.given_key and (l.given = r.given or l.name_plain or r.name_plain)",
+                    "same (marks may be missing)",
+                    0.94,
+                    tf_adjustment_column="given_key",
+                    disable_tf_exact_match_detection=True,
+                ),
                 _level("l.given_key = r.given_key", "same letters, other marks", 0.005),
                 _level(typo("given_key", 0.90), "typo", 0.035),
                 _level("else", "different", 0.01),
@@ -152,12 +201,27 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
             "comparison_levels": [
                 _null("l.dob_y is null or r.dob_y is null"),
                 _level("l.dob = r.dob", "exact", 0.88),
-                _level("l.dob_y = r.dob_y and l.dob_m = r.dob_d and l.dob_d = r.dob_m", "day and month swapped", 0.02),
-                _level("l.dob_y = r.dob_y and (l.dob_d is null or r.dob_d is null) "
-                       "and (l.dob_m is null or r.dob_m is null or l.dob_m = r.dob_m)", "year only", 0.05),
-                _level("l.dob_y = r.dob_y and (l.dob_m = r.dob_m or l.dob_d = r.dob_d)", "same year, one part", 0.025),
-                _level("abs(l.dob_y - r.dob_y) = 1 and l.dob_m = r.dob_m and l.dob_d = r.dob_d", "year off by one",
-                       0.005),
+                _level(
+                    "l.dob_y = r.dob_y and l.dob_m = r.dob_d and l.dob_d = r.dob_m",
+                    "day and month swapped",
+                    0.02,
+                ),
+                _level(
+                    "l.dob_y = r.dob_y and (l.dob_d is null or r.dob_d is null) "
+                    "and (l.dob_m is null or r.dob_m is null or l.dob_m = r.dob_m)",
+                    "year only",
+                    0.05,
+                ),
+                _level(
+                    "l.dob_y = r.dob_y and (l.dob_m = r.dob_m or l.dob_d = r.dob_d)",
+                    "same year, one part",
+                    0.025,
+                ),
+                _level(
+                    "abs(l.dob_y - r.dob_y) = 1 and l.dob_m = r.dob_m and l.dob_d = r.dob_d",
+                    "year off by one",
+                    0.005,
+                ),
                 _level("else", "different", 0.02),
             ],
         },
@@ -181,7 +245,9 @@ def comparisons(dialect: str = "duckdb") -> list[dict[str, Any]]:
     ]
 
 
-def settings(register_size: int, *, rules: Iterable[str] = BLOCKING_RULES, dialect: str = "duckdb") -> dict[str, Any]:
+def settings(
+    register_size: int, *, rules: Iterable[str] = BLOCKING_RULES, dialect: str = "duckdb"
+) -> dict[str, Any]:
     """The Splink settings: link_only between the sector file and the register."""
     return {
         "link_type": "link_only",
@@ -199,8 +265,9 @@ M_SAMPLE = 50_000  # ID-confirmed rows the m-probabilities are learnt from
 M_SMOOTHING = 300  # pseudo-rows of the prior: a small file keeps the priors, a large one its own rates
 
 
-def learn_m(rows: Callable[[str], list[tuple[Any, ...]]], preds_table: str, model: dict[str, Any],
-            min_weight: float) -> tuple[dict[str, Any], int]:
+def learn_m(
+    rows: Callable[[str], list[tuple[Any, ...]]], preds_table: str, model: dict[str, Any], min_weight: float
+) -> tuple[dict[str, Any], int]:
     """m-probabilities from ID-confirmed pairs (those whose comparisons do not contradict the ID):
     m = (count + K·prior) / (n + K) per level, so unseen levels keep a small positive m."""
     import copy
@@ -212,8 +279,12 @@ def learn_m(rows: Callable[[str], list[tuple[Any, ...]]], preds_table: str, mode
         return model, 0
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
-        counts = dict(rows(f"SELECT gamma_{name}, count(*) FROM {preds_table} "  # noqa: S608
-                           f"WHERE match_weight >= {floor} GROUP BY gamma_{name}"))
+        counts = dict(
+            rows(
+                f"SELECT gamma_{name}, count(*) FROM {preds_table} "  # noqa: S608
+                f"WHERE match_weight >= {floor} GROUP BY gamma_{name}"
+            )
+        )
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         observed = sum(n for g, n in counts.items() if g is not None and g >= 0)
         for i, level in enumerate(levels):
@@ -241,8 +312,13 @@ def register_arrow(batch: list[dict[str, Any]]) -> pa.Table:
     for listing differences."""
     from hue06.quality.standardise import name_from_full
 
-    names = [name_from_full(r["full_name"] or " ".join(
-        p for p in (r["family_name"], r.get("middle_name"), r["given_name"]) if p)) for r in batch]
+    names = [
+        name_from_full(
+            r["full_name"]
+            or " ".join(p for p in (r["family_name"], r.get("middle_name"), r["given_name"]) if p)
+        )
+        for r in batch
+    ]
     dobs = [r["date_of_birth"] for r in batch]
     communes = [r["commune_code"] for r in batch]
     cols: dict[str, Any] = {
@@ -289,6 +365,7 @@ def _fold_cache() -> Callable[[str | None], str | None]:
 
 def input_arrow(columns: dict[str, list[Any]]) -> pa.Table:
     """Standardised rows (quality.standardise.StdTable.columns) as the linkage's columns."""
+
     def none_if_empty(values: list[Any]) -> list[Any]:
         return [v if v not in ("", None) else None for v in values]
 
@@ -333,7 +410,9 @@ class RowMatch:
     id_person: int | None = None  # whom the row's ID points to, when it points to someone
     id_contradicts: bool = False
     weight: float | None = None
-    alternatives: list[tuple[int, float]] = field(default_factory=list)  # best candidates with their probability
+    alternatives: list[tuple[int, float]] = field(
+        default_factory=list
+    )  # best candidates with their probability
 
 
 @dataclass
@@ -389,8 +468,9 @@ class Linkage(ABC):
 
     # tables ------------------------------------------------------------------------------
 
-    def load_register(self, batches: Iterable[list[dict[str, Any]]],
-                      on_batch: Callable[[int], None] | None = None) -> int:
+    def load_register(
+        self, batches: Iterable[list[dict[str, Any]]], on_batch: Callable[[int], None] | None = None
+    ) -> int:
         parts = []
         for batch in batches:
             if not batch:
@@ -403,9 +483,12 @@ class Linkage(ABC):
                 parts = [pa.concat_tables(parts)]
         self.put("reg", pa.concat_tables(parts) if parts else register_arrow([]))
         for col in TF_COLUMNS:
-            self.create(f"tf_{col}", f"SELECT {col}, CAST(count(*) AS DOUBLE) / "  # noqa: S608 - fixed names
-                                     f"(SELECT count({col}) FROM reg) AS tf_{col} "
-                                     f"FROM reg WHERE {col} IS NOT NULL GROUP BY {col}")
+            self.create(
+                f"tf_{col}",
+                f"SELECT {col}, CAST(count(*) AS DOUBLE) / "  # noqa: S608 - fixed names
+                f"(SELECT count({col}) FROM reg) AS tf_{col} "
+                f"FROM reg WHERE {col} IS NOT NULL GROUP BY {col}",
+            )
         self.view("reg_link", f"SELECT {', '.join(LINK_COLUMNS)} FROM reg")  # noqa: S608 - fixed names
         return self.register_size
 
@@ -417,8 +500,13 @@ class Linkage(ABC):
 
     # matching ----------------------------------------------------------------------------
 
-    def match(self, thresholds: Thresholds = Thresholds(), *, seed: int = 6,
-              on_stage: Callable[[str], None] | None = None) -> MatchOutcome:
+    def match(
+        self,
+        thresholds: Thresholds = Thresholds(),
+        *,
+        seed: int = 6,
+        on_stage: Callable[[str], None] | None = None,
+    ) -> MatchOutcome:
         import time
 
         from splink import Linker
@@ -448,17 +536,23 @@ class Linkage(ABC):
 
         if on_stage:
             on_stage("u")
-        linker = make_linker({**settings(self.register_size, dialect=self.dialect), "retain_matching_columns": True})
+        linker = make_linker(
+            {**settings(self.register_size, dialect=self.dialect), "retain_matching_columns": True}
+        )
         max_pairs = min(self.u_pairs, float(n_valid) * float(self.register_size))
-        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, num_chunks=1,
-                                                         min_count_per_level=None)
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs, seed=seed, num_chunks=1, min_count_per_level=None
+        )
         model = linker.misc.save_model_to_json()
-        self.create("inp_ids", """
+        self.create(
+            "inp_ids",
+            """
             SELECT i.* FROM inp i
             LEFT JOIN (SELECT DISTINCT id_key AS k FROM reg) a ON a.k = i.id_key
             LEFT JOIN (SELECT DISTINCT cmnd_key AS k FROM reg WHERE cmnd_key IS NOT NULL) b ON b.k = i.cmnd_key
             WHERE a.k IS NOT NULL OR b.k IS NOT NULL
-        """)
+        """,
+        )
         n_ids = self.rows("SELECT count(*) FROM inp_ids")[0][0]
         learned = 0
         if n_ids:
@@ -467,8 +561,12 @@ class Linkage(ABC):
             step = max(1, -(-n_ids // M_SAMPLE))
             self.create("inp_ids_sample", f"SELECT * FROM inp_ids WHERE uid % {step} = 0")  # noqa: S608
             sample_sdf = db_api.register("inp_ids_sample", table_name="inp_ids_sample_splink")
-            preds = linker.inference.predict_between(sample_sdf, reg_sdf, blocking_rules_to_generate_predictions=[
-                "l.id_key = r.id_key"], warning_mode="never")
+            preds = linker.inference.predict_between(
+                sample_sdf,
+                reg_sdf,
+                blocking_rules_to_generate_predictions=["l.id_key = r.id_key"],
+                warning_mode="never",
+            )
             model, learned = learn_m(self.rows, preds.physical_name, model, prior + thresholds.contradiction)
             preds.drop_table_from_database_and_remove_from_cache()
         model["retain_matching_columns"] = False
@@ -484,9 +582,11 @@ class Linkage(ABC):
         if n_ids:
             ids_sdf = db_api.register("inp_ids", table_name="inp_ids_splink")
             preds = linker.inference.predict_between(
-                ids_sdf, reg_sdf, blocking_rules_to_generate_predictions=[
-                    "l.id_key = r.id_key", "l.cmnd_key = r.cmnd_key"],
-                warning_mode="never")
+                ids_sdf,
+                reg_sdf,
+                blocking_rules_to_generate_predictions=["l.id_key = r.id_key", "l.cmnd_key = r.cmnd_key"],
+                warning_mode="never",
+            )
             # The ID wins over the CMND when both are given and point to different people.
             res = self.rows(f"""
                 SELECT uid_l, uid_r, match_weight, stage FROM (
@@ -516,7 +616,9 @@ class Linkage(ABC):
                 rows[uid] = RowMatch(uid, stage, id_person=person, id_contradicts=True, weight=partial)
                 need_link.append(uid)
             else:
-                rows[uid] = RowMatch(uid, stage, person, _id_probability(partial), True, person, weight=partial)
+                rows[uid] = RowMatch(
+                    uid, stage, person, _id_probability(partial), True, person, weight=partial
+                )
 
         # (c): linkage for everything else.
         if on_stage:
@@ -526,11 +628,14 @@ class Linkage(ABC):
             self.put("need_uids", pa.table({"uid": pa.array(need_link, pa.int64())}))
             self.create("inp_link", "SELECT i.* FROM inp i JOIN need_uids n ON n.uid = i.uid")
             link_sdf = db_api.register("inp_link", table_name="inp_link_splink")
-            preds = linker.inference.predict_between(link_sdf, reg_sdf, threshold_match_weight=thresholds.floor_weight,
-                                                     warning_mode="never")
+            preds = linker.inference.predict_between(
+                link_sdf, reg_sdf, threshold_match_weight=thresholds.floor_weight, warning_mode="never"
+            )
             candidates: dict[int, list[tuple[int, float]]] = {}
-            for uid_l, uid_r, mw in self.rows(f"SELECT uid_l, uid_r, match_weight FROM {preds.physical_name} "  # noqa: S608
-                                              "ORDER BY uid_l, match_weight DESC, uid_r"):
+            for uid_l, uid_r, mw in self.rows(
+                f"SELECT uid_l, uid_r, match_weight FROM {preds.physical_name} "  # noqa: S608
+                "ORDER BY uid_l, match_weight DESC, uid_r"
+            ):
                 candidates.setdefault(uid_l, []).append((uid_r, mw))
             preds.drop_table_from_database_and_remove_from_cache()
             lists: dict[int, list[tuple[int, float]]] = {}
@@ -546,7 +651,9 @@ class Linkage(ABC):
             self.in_register_share = estimate_in_register(list(lists.values()))
             shift = math.log2(self.in_register_share / (1 - self.in_register_share))
             for uid, cands in lists.items():
-                rows[uid] = _decide(uid, [(person, w + shift) for person, w in cands], thresholds, rows.get(uid))
+                rows[uid] = _decide(
+                    uid, [(person, w + shift) for person, w in cands], thresholds, rows.get(uid)
+                )
         timings["link"] = time.perf_counter() - started
         counts = {"id_pairs": len(id_scores), "linked_rows": len(need_link), "m_learnt_from": learned}
         return MatchOutcome(rows, timings, counts, u_estimated=True)
@@ -558,8 +665,14 @@ class DuckLinker(Linkage):
 
     dialect = "duckdb"
 
-    def __init__(self, *, threads: int = 2, memory_limit: str = "6GB", temp_dir: str | None = None,
-                 database: str = ":memory:") -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 2,
+        memory_limit: str = "6GB",
+        temp_dir: str | None = None,
+        database: str = ":memory:",
+    ) -> None:
         super().__init__()
         self.con = duckdb.connect(database)
         self.con.execute(f"SET threads = {int(threads)}")
@@ -654,10 +767,15 @@ def local_spark(checkpoint_dir: str, *, cores: int = 1, memory: str = "1g") -> A
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
-    spark = (SparkSession.builder.master(f"local[{cores}]").appName("hue06-quality")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
-             .config("spark.driver.memory", memory).config("spark.jars", similarity_jar_location())
-             .getOrCreate())
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("hue06-quality")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(max(2, 2 * cores)))
+        .config("spark.driver.memory", memory)
+        .config("spark.jars", similarity_jar_location())
+        .getOrCreate()
+    )
     spark.sparkContext.setCheckpointDir(checkpoint_dir)
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -675,7 +793,7 @@ def _sigmoid2(log2_odds: float) -> float:
         return 1.0
     if log2_odds < -60:
         return 0.0
-    odds = 2.0 ** log2_odds
+    odds = 2.0**log2_odds
     return odds / (1.0 + odds)
 
 
@@ -690,7 +808,7 @@ def posterior(weights: list[float]) -> list[float]:
         rest = 2.0 ** (-top)
         total = rest + sum(scaled)
         return [s / total for s in scaled]
-    odds = [2.0 ** w for w in weights]
+    odds = [2.0**w for w in weights]
     total = 1.0 + sum(odds)
     return [o / total for o in odds]
 
@@ -724,7 +842,13 @@ def _decide(uid: int, cands: list[tuple[int, float]], t: Thresholds, prev: RowMa
     person, weight = cands[0]
     p = probs[0]
     if p >= t.link:
-        return RowMatch(uid, stage, person, p, True, base.id_person, base.id_contradicts, weight, base.alternatives)
+        return RowMatch(
+            uid, stage, person, p, True, base.id_person, base.id_contradicts, weight, base.alternatives
+        )
     if p >= t.review:
-        return RowMatch(uid, stage, person, p, False, base.id_person, base.id_contradicts, weight, base.alternatives)
-    return RowMatch(uid, "none", None, p, True, base.id_person, base.id_contradicts, weight, base.alternatives)
+        return RowMatch(
+            uid, stage, person, p, False, base.id_person, base.id_contradicts, weight, base.alternatives
+        )
+    return RowMatch(
+        uid, "none", None, p, True, base.id_person, base.id_contradicts, weight, base.alternatives
+    )

@@ -47,8 +47,10 @@ class ColumnMapping:
     def as_json(self, imported: ImportedFile) -> dict[str, Any]:
         """What is stored with a run and saved for a sector: headers, so it survives column moves."""
         by_index = {c.index: c for c in imported.columns}
-        return {f: (by_index[i].header or by_index[i].letter) if i in by_index else i
-                for f, i in sorted(self.columns.items())}
+        return {
+            f: (by_index[i].header or by_index[i].letter) if i in by_index else i
+            for f, i in sorted(self.columns.items())
+        }
 
 
 def recognised(imported: ImportedFile) -> ColumnMapping:
@@ -165,7 +167,11 @@ _DIGITS_RE = re.compile(r"[\s.\-']")
 
 def _fits(kind: str, value: Any) -> bool:
     if kind == "id":
-        text = _DIGITS_RE.sub("", str(value)).removesuffix(".0") if not isinstance(value, float) else str(int(value))
+        text = (
+            _DIGITS_RE.sub("", str(value)).removesuffix(".0")
+            if not isinstance(value, float)
+            else str(int(value))
+        )
         return text.isdigit() and 8 <= len(text) <= 12
     if kind == "name":
         text = str(value)
@@ -240,22 +246,35 @@ def check(imported: ImportedFile, mapping: ColumnMapping) -> ColumnMapping:
         values = _sample(imported, index)
         header = headers.get(index, str(index + 1))
         if not values:
-            mapping.warnings.append((f"Cột “{header}” ({FIELDS[name].label_vi}) trống.",
-                                     f"Column “{header}” ({FIELDS[name].label_en}) is empty."))
+            mapping.warnings.append(
+                (
+                    f"Cột “{header}” ({FIELDS[name].label_vi}) trống.",
+                    f"Column “{header}” ({FIELDS[name].label_en}) is empty.",
+                )
+            )
             continue
         bad = sum(1 for v in values if not _fits(kind, v)) / len(values)
         if (len(values) >= 5 and bad > 0.5) or (len(values) >= 2 and bad == 1.0):
             raise wrong_mapping(name, header, bad)
         if len(values) >= 5 and bad > 0.2:
-            mapping.warnings.append((
-                f"{round(100 * bad)}% giá trị cột “{header}” không đọc được là {FIELDS[name].label_vi.lower()}.",
-                f"{round(100 * bad)}% of the values in column “{header}” do not read as a "
-                f"{FIELDS[name].label_en.lower()}.",
-            ))
-    if has_name and not has_id and "date_of_birth" not in cols and "birth_year" not in cols \
-            and "dob_male" not in cols:
-        mapping.warnings.append((
-            "Không có cột số định danh và ngày sinh: chỉ đối chiếu được theo họ tên và địa chỉ, kết quả kém chắc chắn.",
-            "No ID and no date-of-birth column: rows can be matched on name and address only, with less certainty.",
-        ))
+            mapping.warnings.append(
+                (
+                    f"{round(100 * bad)}% giá trị cột “{header}” không đọc được là {FIELDS[name].label_vi.lower()}.",
+                    f"{round(100 * bad)}% of the values in column “{header}” do not read as a "
+                    f"{FIELDS[name].label_en.lower()}.",
+                )
+            )
+    if (
+        has_name
+        and not has_id
+        and "date_of_birth" not in cols
+        and "birth_year" not in cols
+        and "dob_male" not in cols
+    ):
+        mapping.warnings.append(
+            (
+                "Không có cột số định danh và ngày sinh: chỉ đối chiếu được theo họ tên và địa chỉ, kết quả kém chắc chắn.",
+                "No ID and no date-of-birth column: rows can be matched on name and address only, with less certainty.",
+            )
+        )
     return mapping

@@ -37,7 +37,9 @@ class QualityRun(Base):
     counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON {status: n}
     differences: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: n}
     problems: Mapped[str] = mapped_column(Text, default="{}")  # JSON {problem or invalid reason: n}
-    skipped: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[line, reason_vi, reason_en]] (first ones)
+    skipped: Mapped[str] = mapped_column(
+        Text, default="[]"
+    )  # JSON [[line, reason_vi, reason_en]] (first ones)
     changes: Mapped[str] = mapped_column(Text, default="{}")  # JSON, against previous_run_id
     previous_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     timings: Mapped[str] = mapped_column(Text, default="{}")
@@ -61,7 +63,9 @@ class QualityRowResult(Base):
     commune_now: Mapped[str | None] = mapped_column(String(10), nullable=True)
     row_key: Mapped[str] = mapped_column(String(40), default="")  # personal ID, or "f:" + row fingerprint
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)  # review rows: row + candidate
-    data: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of the file's values (not for verified rows)
+    data: Mapped[str | None] = mapped_column(
+        Text, nullable=True
+    )  # JSON of the file's values (not for verified rows)
 
     __table_args__ = (
         UniqueConstraint("run_id", "row", name="uq_quality_row_results_run_row"),

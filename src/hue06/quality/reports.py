@@ -47,8 +47,17 @@ FLAG_LABELS: dict[str, tuple[str, str]] = {
     "review_confirmed": ("Cán bộ đã xác nhận", "Confirmed by an official"),
     "review_rejected": ("Cán bộ đã bác", "Rejected by an official"),
 }
-RESULT_COLUMNS = ("row", "status", "personal_id", "match_probability", "differences", "flags", "duplicate_of",
-                  "line", "reason")
+RESULT_COLUMNS = (
+    "row",
+    "status",
+    "personal_id",
+    "match_probability",
+    "differences",
+    "flags",
+    "duplicate_of",
+    "line",
+    "reason",
+)
 
 
 def vn_int(n: int | float) -> str:
@@ -71,18 +80,28 @@ def identified(counts: Mapping[str, int], duplicates_with_person: int | None = N
     return base + (counts.get("duplicate", 0) if duplicates_with_person is None else duplicates_with_person)
 
 
-def summary(counts: Mapping[str, int], differences: Mapping[str, int], problems: Mapping[str, int],
-            total: int, dup_with_person: int, lang: str = "vi") -> list[str]:
+def summary(
+    counts: Mapping[str, int],
+    differences: Mapping[str, int],
+    problems: Mapping[str, int],
+    total: int,
+    dup_with_person: int,
+    lang: str = "vi",
+) -> list[str]:
     """The summary as the province's report would write it, then the reasons."""
     ok = identified(counts, dup_with_person)
     not_ok = total - ok
     vi = lang != "en"
     lines = []
     if vi:
-        lines.append(f"Đã xác thực {vn_int(ok)}/{vn_int(total)} trường hợp ({vn_pct(ok, total)}%); "
-                     f"{vn_int(not_ok)} trường hợp chưa xác thực được.")
+        lines.append(
+            f"Đã xác thực {vn_int(ok)}/{vn_int(total)} trường hợp ({vn_pct(ok, total)}%); "
+            f"{vn_int(not_ok)} trường hợp chưa xác thực được."
+        )
     else:
-        lines.append(f"Verified {ok:,}/{total:,} records ({en_pct(ok, total)}%); {not_ok:,} could not be verified.")
+        lines.append(
+            f"Verified {ok:,}/{total:,} records ({en_pct(ok, total)}%); {not_ok:,} could not be verified."
+        )
     parts = []
     for status in ("verified", "mismatch", "linked", "deceased", "duplicate"):
         n = counts.get(status, 0)
@@ -92,26 +111,41 @@ def summary(counts: Mapping[str, int], differences: Mapping[str, int], problems:
     if parts:
         lines.append(("Trong đó " if vi else "Of which ") + "; ".join(parts) + ".")
     if differences:
-        diff_parts = [f"{DIFF_LABELS[k][0 if vi else 1]}: {vn_int(v) if vi else f'{v:,}'}"
-                      for k, v in sorted(differences.items(), key=lambda kv: -kv[1]) if k in DIFF_LABELS]
-        lines.append(("Thông tin sai lệch so với CSDL dân cư — " if vi else "Fields that differ from the register — ")
-                     + "; ".join(diff_parts) + ".")
+        diff_parts = [
+            f"{DIFF_LABELS[k][0 if vi else 1]}: {vn_int(v) if vi else f'{v:,}'}"
+            for k, v in sorted(differences.items(), key=lambda kv: -kv[1])
+            if k in DIFF_LABELS
+        ]
+        lines.append(
+            ("Thông tin sai lệch so với CSDL dân cư — " if vi else "Fields that differ from the register — ")
+            + "; ".join(diff_parts)
+            + "."
+        )
     reasons = []
     for status in ("review", "not_found", "invalid"):
         n = counts.get(status, 0)
         if n:
-            reasons.append(f"{_lower_first(STATUS_LABELS[status][0 if vi else 1])}: {vn_int(n) if vi else f'{n:,}'}")
+            reasons.append(
+                f"{_lower_first(STATUS_LABELS[status][0 if vi else 1])}: {vn_int(n) if vi else f'{n:,}'}"
+            )
     dup_without = counts.get("duplicate", 0) - dup_with_person
     if dup_without > 0:
-        reasons.append(("trùng lặp, không có trong CSDL: " if vi else "duplicates not in the register: ")
-                       + (vn_int(dup_without) if vi else f"{dup_without:,}"))
+        reasons.append(
+            ("trùng lặp, không có trong CSDL: " if vi else "duplicates not in the register: ")
+            + (vn_int(dup_without) if vi else f"{dup_without:,}")
+        )
     if reasons:
         lines.append(("Chưa xác thực được vì " if vi else "Not verified because ") + "; ".join(reasons) + ".")
     invalid = {k: v for k, v in problems.items() if k in INVALID_REASONS}
     if invalid:
-        lines.append(("Dòng không hợp lệ — " if vi else "Invalid rows — ") + "; ".join(
-            f"{INVALID_REASONS[k][0 if vi else 1].rstrip('.')}: {vn_int(v) if vi else f'{v:,}'}"
-            for k, v in sorted(invalid.items(), key=lambda kv: -kv[1])) + ".")
+        lines.append(
+            ("Dòng không hợp lệ — " if vi else "Invalid rows — ")
+            + "; ".join(
+                f"{INVALID_REASONS[k][0 if vi else 1].rstrip('.')}: {vn_int(v) if vi else f'{v:,}'}"
+                for k, v in sorted(invalid.items(), key=lambda kv: -kv[1])
+            )
+            + "."
+        )
     return lines
 
 
@@ -149,9 +183,17 @@ def flags_label(codes: str, lang: str = "vi") -> str:
 
 def result_line(r: Mapping[str, Any]) -> list[Any]:
     prob = r.get("match_probability")
-    return [r["row"], r["status"], r.get("personal_id") or "", "" if prob is None else f"{prob:.4f}",
-            r.get("differences") or "", r.get("flags") or "", r.get("duplicate_of") or "", r.get("line") or "",
-            r.get("reason") or ""]
+    return [
+        r["row"],
+        r["status"],
+        r.get("personal_id") or "",
+        "" if prob is None else f"{prob:.4f}",
+        r.get("differences") or "",
+        r.get("flags") or "",
+        r.get("duplicate_of") or "",
+        r.get("line") or "",
+        r.get("reason") or "",
+    ]
 
 
 def write_result_csv(rows: Iterable[Mapping[str, Any]], out: Path | io.TextIOBase) -> int:
@@ -176,21 +218,34 @@ def write_result_csv(rows: Iterable[Mapping[str, Any]], out: Path | io.TextIOBas
 
 
 CORRECTION_COLUMNS = (
-    ("row", "Dòng", "Row"), ("line", "Dòng trong tệp", "File line"), ("status", "Kết quả", "Result"),
-    ("action", "Việc cần làm", "What to do"), ("differences", "Thông tin sai lệch", "Fields that differ"),
-    ("file_name", "Họ tên trong tệp", "Name in the file"), ("file_dob", "Ngày sinh trong tệp", "Date of birth in the file"),
+    ("row", "Dòng", "Row"),
+    ("line", "Dòng trong tệp", "File line"),
+    ("status", "Kết quả", "Result"),
+    ("action", "Việc cần làm", "What to do"),
+    ("differences", "Thông tin sai lệch", "Fields that differ"),
+    ("file_name", "Họ tên trong tệp", "Name in the file"),
+    ("file_dob", "Ngày sinh trong tệp", "Date of birth in the file"),
     ("file_id", "Số định danh trong tệp", "ID in the file"),
-    ("personal_id", "Số định danh đúng", "Correct personal ID"), ("full_name", "Họ tên đúng", "Correct name"),
-    ("date_of_birth", "Ngày sinh đúng", "Correct date of birth"), ("gender", "Giới tính", "Gender"),
-    ("commune", "Xã/phường hiện nay", "Commune today"), ("duplicate_of", "Trùng với dòng", "Duplicate of row"),
+    ("personal_id", "Số định danh đúng", "Correct personal ID"),
+    ("full_name", "Họ tên đúng", "Correct name"),
+    ("date_of_birth", "Ngày sinh đúng", "Correct date of birth"),
+    ("gender", "Giới tính", "Gender"),
+    ("commune", "Xã/phường hiện nay", "Commune today"),
+    ("duplicate_of", "Trùng với dòng", "Duplicate of row"),
 )
 ACTIONS: dict[str, tuple[str, str]] = {
     "mismatch": ("Sửa theo CSDL dân cư", "Correct from the register"),
-    "linked": ("Bổ sung/sửa số định danh và thông tin theo CSDL dân cư", "Add or correct the ID and fields from the register"),
+    "linked": (
+        "Bổ sung/sửa số định danh và thông tin theo CSDL dân cư",
+        "Add or correct the ID and fields from the register",
+    ),
     "deceased": ("Người đã chết: rà soát, đóng hồ sơ", "Deceased: review and close the record"),
     "duplicate": ("Trùng lặp: xóa dòng này", "Duplicate: remove this row"),
     "review": ("Chờ cán bộ xác minh", "Awaiting an official's review"),
-    "not_found": ("Không có trong CSDL dân cư: xác minh lại với người dân", "Not in the register: check with the person"),
+    "not_found": (
+        "Không có trong CSDL dân cư: xác minh lại với người dân",
+        "Not in the register: check with the person",
+    ),
     "invalid": ("Dòng không hợp lệ: nhập lại", "Invalid row: enter it again"),
 }
 
@@ -209,7 +264,9 @@ def correction_line(c: Mapping[str, Any], lang: str = "vi") -> list[Any]:
     return [values.get(col[0]) if values.get(col[0]) is not None else "" for col in CORRECTION_COLUMNS]
 
 
-def write_corrections_csv(corrections: Iterable[Mapping[str, Any]], out: io.TextIOBase | Path, lang: str = "vi") -> int:
+def write_corrections_csv(
+    corrections: Iterable[Mapping[str, Any]], out: io.TextIOBase | Path, lang: str = "vi"
+) -> int:
     if isinstance(out, Path):
         fh: Any = out.open("w", newline="", encoding="utf-8-sig")
         close = True
@@ -228,10 +285,21 @@ def write_corrections_csv(corrections: Iterable[Mapping[str, Any]], out: io.Text
     return n
 
 
-def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, total: int, counts: Mapping[str, int],
-                      summary_vi: Sequence[str], summary_en: Sequence[str], by_commune: Sequence[Mapping[str, Any]],
-                      corrections: Iterable[Mapping[str, Any]], changes: Mapping[str, Any] | None,
-                      skipped: Sequence[Sequence[Any]], problems: Mapping[str, int]) -> None:
+def write_report_xlsx(
+    out: Path | io.BytesIO,
+    *,
+    sector: str,
+    file_name: str,
+    total: int,
+    counts: Mapping[str, int],
+    summary_vi: Sequence[str],
+    summary_en: Sequence[str],
+    by_commune: Sequence[Mapping[str, Any]],
+    corrections: Iterable[Mapping[str, Any]],
+    changes: Mapping[str, Any] | None,
+    skipped: Sequence[Sequence[Any]],
+    problems: Mapping[str, int],
+) -> None:
     """The XLSX report: summary with a chart, per-commune breakdown, corrections, changes, skipped lines.
 
     Written in openpyxl's streaming mode: the corrections of a million-row file are a few hundred
@@ -255,8 +323,13 @@ def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, to
     ws = wb.create_sheet("Tổng hợp")
     ws.column_dimensions["A"].width = 60
     ws.column_dimensions["B"].width = 20
-    ws.append(strong(ws, [f"KẾT QUẢ XÁC THỰC DỮ LIỆU NGÀNH {SECTORS.get(sector, (sector,))[0].upper()} "
-                          "VỚI CSDL DÂN CƯ"], 13))
+    ws.append(
+        strong(
+            ws,
+            [f"KẾT QUẢ XÁC THỰC DỮ LIỆU NGÀNH {SECTORS.get(sector, (sector,))[0].upper()} VỚI CSDL DÂN CƯ"],
+            13,
+        )
+    )
     ws.append([f"Tệp: {file_name}"])
     ws.append([])
     row = 3
@@ -267,25 +340,47 @@ def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, to
     ws.append(strong(ws, ["Kết quả / Result", "Số trường hợp / Rows", "Tỷ lệ / Share (%)"]))
     for status in STATUSES:
         n = counts.get(status, 0)
-        ws.append([f"{STATUS_LABELS[status][0]} / {STATUS_LABELS[status][1]}", n,
-                   round(100 * n / total, 2) if total else 0])
+        ws.append(
+            [
+                f"{STATUS_LABELS[status][0]} / {STATUS_LABELS[status][1]}",
+                n,
+                round(100 * n / total, 2) if total else 0,
+            ]
+        )
     ws.append(strong(ws, ["Tổng / Total", total, 100 if total else 0]))
     chart = BarChart()
     chart.type = "bar"
     chart.title = "Kết quả xác thực / Results"
-    chart.add_data(Reference(ws, min_col=2, min_row=start, max_row=start + len(STATUSES)), titles_from_data=True)
+    chart.add_data(
+        Reference(ws, min_col=2, min_row=start, max_row=start + len(STATUSES)), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=1, min_row=start + 1, max_row=start + len(STATUSES)))
     chart.height, chart.width = 8, 18
     ws.add_chart(chart, f"E{start}")
 
     wc = wb.create_sheet("Theo xã")
     wc.column_dimensions["A"].width = 40
-    wc.append(strong(wc, ["Xã/phường (hiện nay) / Commune (today)", "Tổng / Total",
-                          *[STATUS_LABELS[s][0] for s in STATUSES], "Tỷ lệ xác thực (%)"]))
+    wc.append(
+        strong(
+            wc,
+            [
+                "Xã/phường (hiện nay) / Commune (today)",
+                "Tổng / Total",
+                *[STATUS_LABELS[s][0] for s in STATUSES],
+                "Tỷ lệ xác thực (%)",
+            ],
+        )
+    )
     for b in by_commune:
         ok = sum(b["counts"].get(s, 0) for s in IDENTIFIED)
-        wc.append([b["name"], b["total"], *[b["counts"].get(s, 0) for s in STATUSES],
-                   round(100 * ok / b["total"], 2) if b["total"] else 0])
+        wc.append(
+            [
+                b["name"],
+                b["total"],
+                *[b["counts"].get(s, 0) for s in STATUSES],
+                round(100 * ok / b["total"], 2) if b["total"] else 0,
+            ]
+        )
 
     wx = wb.create_sheet("Cần sửa")
     wx.append(strong(wx, correction_header("vi")))
@@ -298,9 +393,12 @@ def write_report_xlsx(out: Path | io.BytesIO, *, sector: str, file_name: str, to
         wg = wb.create_sheet("Thay đổi")
         wg.column_dimensions["A"].width = 40
         wg.append(["So với lần chạy trước / Against the previous run", changes.get("previous_run_id")])
-        for key, (vi, en) in (("new_rows", ("Dòng mới", "New rows")), ("gone_rows", ("Dòng không còn", "Rows gone")),
-                              ("fixed", ("Đã được sửa (nay khớp)", "Fixed (now verified)")),
-                              ("new_problems", ("Vấn đề mới", "New problems"))):
+        for key, (vi, en) in (
+            ("new_rows", ("Dòng mới", "New rows")),
+            ("gone_rows", ("Dòng không còn", "Rows gone")),
+            ("fixed", ("Đã được sửa (nay khớp)", "Fixed (now verified)")),
+            ("new_problems", ("Vấn đề mới", "New problems")),
+        ):
             wg.append([f"{vi} / {en}", changes.get(key, 0)])
         wg.append([])
         wg.append(strong(wg, ["Trước / Before", "Nay / Now", "Số dòng / Rows"]))

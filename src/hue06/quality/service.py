@@ -51,8 +51,11 @@ REVIEW_ROLES = ("province", "district", "commune", "admin")
 
 def unknown_sector(kind: str) -> InvalidInput:
     names = ", ".join(SECTORS)
-    return InvalidInput("quality.sector", f"Không có ngành “{kind}”. Các ngành: {names}.",
-                        f"There is no sector “{kind}”. Sectors: {names}.")
+    return InvalidInput(
+        "quality.sector",
+        f"Không có ngành “{kind}”. Các ngành: {names}.",
+        f"There is no sector “{kind}”. Sectors: {names}.",
+    )
 
 
 def check_sector(kind: str) -> str:
@@ -73,8 +76,15 @@ class Prepared:
     data: bytes = b""
 
 
-def prepare(data: bytes, name: str, sector: str, *, spec: Mapping[str, Any] | None = None,
-            header_line: int | None = None, session: Session | None = None) -> Prepared:
+def prepare(
+    data: bytes,
+    name: str,
+    sector: str,
+    *,
+    spec: Mapping[str, Any] | None = None,
+    header_line: int | None = None,
+    session: Session | None = None,
+) -> Prepared:
     """Open the file and map its columns: an explicit mapping, else a saved one for the sector
     that fits the file's headers, else the recognised headers; then check the mapping."""
     check_sector(sector)
@@ -128,13 +138,30 @@ def _row_fingerprint(c: Mapping[str, list[Any]], i: int) -> str:
     """The row as standardised (not as typed): the same person typed the same way next month
     gives the same fingerprint, whatever the encoding or tone style of the file."""
     dob = c["dob"][i]
-    return _fingerprint([c["family_key"][i], c["middle_key"][i], c["given_key"][i],
-                         dob.isoformat() if dob else c["dob_y"][i], c["gender"][i], c["commune_now"][i],
-                         c["id_key"][i] or c["id_raw"][i], c["cmnd_key"][i]])
+    return _fingerprint(
+        [
+            c["family_key"][i],
+            c["middle_key"][i],
+            c["given_key"][i],
+            dob.isoformat() if dob else c["dob_y"][i],
+            c["gender"][i],
+            c["commune_now"][i],
+            c["id_key"][i] or c["id_raw"][i],
+            c["cmnd_key"][i],
+        ]
+    )
 
 
-def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, write: Session | None = None,
-           thresholds: Thresholds = Thresholds(), progress: Progress | None = None) -> RunReport:
+def verify(
+    read: Session,
+    prepared: Prepared,
+    sector: str,
+    actor: Actor,
+    *,
+    write: Session | None = None,
+    thresholds: Thresholds = Thresholds(),
+    progress: Progress | None = None,
+) -> RunReport:
     """Verify a prepared file: standardise, match, decide, store the run (caller commits `write`)."""
     check_sector(sector)
     write = write or read
@@ -213,8 +240,11 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
     lines_en = summary(counts, differences, problems, n_rows, dup_with_person, "en")
     by_commune = _by_commune(rows)
     skipped = [[s.line, None, s.reason_vi, s.reason_en] for s in imported.skipped[:MAX_SKIPPED_KEPT]]
-    skipped += [[r["line"], r["row"], reason_text(r["reason"], "vi"), reason_text(r["reason"], "en")]
-                for r in rows if r["status"] == "invalid"][: max(0, MAX_SKIPPED_KEPT - len(skipped))]
+    skipped += [
+        [r["line"], r["row"], reason_text(r["reason"], "vi"), reason_text(r["reason"], "en")]
+        for r in rows
+        if r["status"] == "invalid"
+    ][: max(0, MAX_SKIPPED_KEPT - len(skipped))]
 
     t0 = time.perf_counter()
     previous = _previous_run(write, sector)
@@ -223,13 +253,26 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
 
     t0 = time.perf_counter()
     run = QualityRun(
-        sector=sector, file_name=imported.name[:300], file_sha256=imported.sha256, file_size=imported.size,
-        file_format=imported.format, encoding=imported.encoding, header_line=imported.header_line,
-        mapping=json.dumps({"columns": mapping.as_json(imported), "source": mapping.source}, ensure_ascii=False),
-        created_by=actor.label, unit_code=actor.unit_code or "", started_at=started_at, total_rows=n_rows,
-        register_size=register_size, counts=json.dumps(counts),
-        differences=json.dumps(differences), problems=json.dumps(problems),
-        skipped=json.dumps(skipped, ensure_ascii=False), changes=json.dumps(changes or {}),
+        sector=sector,
+        file_name=imported.name[:300],
+        file_sha256=imported.sha256,
+        file_size=imported.size,
+        file_format=imported.format,
+        encoding=imported.encoding,
+        header_line=imported.header_line,
+        mapping=json.dumps(
+            {"columns": mapping.as_json(imported), "source": mapping.source}, ensure_ascii=False
+        ),
+        created_by=actor.label,
+        unit_code=actor.unit_code or "",
+        started_at=started_at,
+        total_rows=n_rows,
+        register_size=register_size,
+        counts=json.dumps(counts),
+        differences=json.dumps(differences),
+        problems=json.dumps(problems),
+        skipped=json.dumps(skipped, ensure_ascii=False),
+        changes=json.dumps(changes or {}),
         previous_run_id=previous.id if previous is not None else None,
     )
     write.add(run)
@@ -242,17 +285,55 @@ def verify(read: Session, prepared: Prepared, sector: str, actor: Actor, *, writ
     run.finished_at = utcnow()
     timings["save"] = time.perf_counter() - t0
     run.timings = json.dumps({k: round(v, 2) for k, v in timings.items()})
-    audit.record(write, actor, "quality.run", "quality_run", run.id, {
-        "sector": sector, "file_sha256": imported.sha256, "rows": n_rows,
-        "counts": {k: v for k, v in counts.items() if v}, "mapping_source": mapping.source,
-    })
+    audit.record(
+        write,
+        actor,
+        "quality.run",
+        "quality_run",
+        run.id,
+        {
+            "sector": sector,
+            "file_sha256": imported.sha256,
+            "rows": n_rows,
+            "counts": {k: v for k, v in counts.items() if v},
+            "mapping_source": mapping.source,
+        },
+    )
     write.flush()
-    return RunReport(run.id, sector, n_rows, counts, differences, problems, lines_vi, lines_en, rows, by_commune,
-                     skipped, changes, timings)
+    return RunReport(
+        run.id,
+        sector,
+        n_rows,
+        counts,
+        differences,
+        problems,
+        lines_vi,
+        lines_en,
+        rows,
+        by_commune,
+        skipped,
+        changes,
+        timings,
+    )
 
 
-ROW_COLUMNS = ("run_id", "row", "line", "status", "personal_id", "match_probability", "differences", "flags",
-               "reason", "duplicate_of", "commune_code", "commune_now", "row_key", "fingerprint", "data")
+ROW_COLUMNS = (
+    "run_id",
+    "row",
+    "line",
+    "status",
+    "personal_id",
+    "match_probability",
+    "differences",
+    "flags",
+    "reason",
+    "duplicate_of",
+    "commune_code",
+    "commune_now",
+    "row_key",
+    "fingerprint",
+    "data",
+)
 
 
 def _insert_rows(session: Session, run_id: int, chunk: list[dict[str, Any]]) -> None:
@@ -262,8 +343,10 @@ def _insert_rows(session: Session, run_id: int, chunk: list[dict[str, Any]]) -> 
     if bind.dialect.name != "sqlite":
         bulk_insert(session, QualityRowResult.__table__, [_db_row(run_id, r) for r in chunk])
         return
-    sql = (f"INSERT INTO quality_row_results ({', '.join(ROW_COLUMNS)}) "  # noqa: S608 - fixed names
-           f"VALUES ({', '.join('?' * len(ROW_COLUMNS))})")
+    sql = (
+        f"INSERT INTO quality_row_results ({', '.join(ROW_COLUMNS)}) "  # noqa: S608 - fixed names
+        f"VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
+    )
     cursor = bind.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, [tuple(_db_row(run_id, r)[c] for c in ROW_COLUMNS) for r in chunk])
@@ -273,16 +356,27 @@ def _insert_rows(session: Session, run_id: int, chunk: list[dict[str, Any]]) -> 
 
 def _db_row(run_id: int, r: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "run_id": run_id, "row": r["row"], "line": r["line"], "status": r["status"], "personal_id": r["personal_id"],
-        "match_probability": r["match_probability"], "differences": r["differences"], "flags": r["flags"],
-        "reason": r["reason"][:300], "duplicate_of": r["duplicate_of"], "commune_code": r["commune_code"],
-        "commune_now": r["commune_now"], "row_key": r["row_key"], "fingerprint": r["fingerprint"],
+        "run_id": run_id,
+        "row": r["row"],
+        "line": r["line"],
+        "status": r["status"],
+        "personal_id": r["personal_id"],
+        "match_probability": r["match_probability"],
+        "differences": r["differences"],
+        "flags": r["flags"],
+        "reason": r["reason"][:300],
+        "duplicate_of": r["duplicate_of"],
+        "commune_code": r["commune_code"],
+        "commune_now": r["commune_now"],
+        "row_key": r["row_key"],
+        "fingerprint": r["fingerprint"],
         "data": r["data"],
     }
 
 
-def _reuse_decisions(session: Session, sector: str, table: StdTable, outcome: MatchOutcome,
-                     linker: DuckLinker) -> dict[int, tuple[str, str]]:
+def _reuse_decisions(
+    session: Session, sector: str, table: StdTable, outcome: MatchOutcome, linker: DuckLinker
+) -> dict[int, tuple[str, str]]:
     """Review rows already decided (same normalised row, same candidate): uid → (decision, chosen ID)."""
     review = [r for r in outcome.rows.values() if not r.decided and r.person is not None]
     if not review:
@@ -296,8 +390,11 @@ def _reuse_decisions(session: Session, sector: str, table: StdTable, outcome: Ma
     keys = list(wanted)
     for i in range(0, len(keys), 900):
         chunk = keys[i : i + 900]
-        for d in session.scalars(select(ReviewDecision).where(ReviewDecision.sector == sector,
-                                                              ReviewDecision.fingerprint.in_(chunk))):
+        for d in session.scalars(
+            select(ReviewDecision).where(
+                ReviewDecision.sector == sector, ReviewDecision.fingerprint.in_(chunk)
+            )
+        ):
             found[wanted[d.fingerprint]] = (d.decision, d.candidate_id)
     return found
 
@@ -307,7 +404,9 @@ def _person_ids(linker: DuckLinker, uids: set[int]) -> dict[int, str]:
         return {}
     linker.con.register("want_uids", pa.table({"uid": pa.array(sorted(uids), pa.int64())}))
     try:
-        return dict(linker.con.execute("SELECT r.uid, r.id_key FROM reg r JOIN want_uids w USING (uid)").fetchall())
+        return dict(
+            linker.con.execute("SELECT r.uid, r.id_key FROM reg r JOIN want_uids w USING (uid)").fetchall()
+        )
     finally:
         linker.con.unregister("want_uids")
 
@@ -317,7 +416,9 @@ def _uids_of(linker: DuckLinker, pids: set[str]) -> dict[str, int]:
         return {}
     linker.con.register("want_pids", pa.table({"id_key": pa.array(sorted(pids), pa.string())}))
     try:
-        return dict(linker.con.execute("SELECT r.id_key, r.uid FROM reg r JOIN want_pids w USING (id_key)").fetchall())
+        return dict(
+            linker.con.execute("SELECT r.id_key, r.uid FROM reg r JOIN want_pids w USING (id_key)").fetchall()
+        )
     finally:
         linker.con.unregister("want_pids")
 
@@ -335,8 +436,13 @@ def _mapped(mapping: mp.ColumnMapping) -> dict[str, bool]:
     }
 
 
-def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mapping: mp.ColumnMapping,
-              decisions: dict[int, tuple[str, str]]) -> list[dict[str, Any]]:
+def _assemble(
+    linker: DuckLinker,
+    table: StdTable,
+    outcome: MatchOutcome,
+    mapping: mp.ColumnMapping,
+    decisions: dict[int, tuple[str, str]],
+) -> list[dict[str, Any]]:
     """Every row's final status, the fields that differ, flags and duplicates — in SQL over the
     register and the file, then one pass in Python to shape the rows."""
     con = linker.con
@@ -355,16 +461,21 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
             else:
                 person[k] = None
                 flags_extra[k] = "review_rejected"
-    con.register("res_arrow", pa.table({
-        "uid": pa.array([r.uid for r in res], pa.int64()),
-        "stage": pa.array([r.stage for r in res], pa.string()),
-        "person": pa.array(person, pa.int64()),
-        "prob": pa.array([r.probability for r in res], pa.float64()),
-        "decided": pa.array(decided, pa.bool_()),
-        "id_person": pa.array([r.id_person for r in res], pa.int64()),
-        "id_contradicts": pa.array([r.id_contradicts for r in res], pa.bool_()),
-        "extra_flag": pa.array(flags_extra, pa.string()),
-    }))
+    con.register(
+        "res_arrow",
+        pa.table(
+            {
+                "uid": pa.array([r.uid for r in res], pa.int64()),
+                "stage": pa.array([r.stage for r in res], pa.string()),
+                "person": pa.array(person, pa.int64()),
+                "prob": pa.array([r.probability for r in res], pa.float64()),
+                "decided": pa.array(decided, pa.bool_()),
+                "id_person": pa.array([r.id_person for r in res], pa.int64()),
+                "id_contradicts": pa.array([r.id_contradicts for r in res], pa.bool_()),
+                "extra_flag": pa.array(flags_extra, pa.string()),
+            }
+        ),
+    )
     m = _mapped(mapping)
 
     def on(flag: bool) -> str:
@@ -384,15 +495,15 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
                i.commune_2024 AS i_commune, i.commune_now AS i_commune_now, i.id_key AS i_id,
                p.id_key AS pid, p.status AS p_status, p.commune_2024 AS p_commune, p.commune_now AS p_commune_now,
                concat_ws(';',
-                 CASE WHEN {on(m['personal_id'])} AND i.id_key IS DISTINCT FROM p.id_key THEN 'personal_id' END,
-                 CASE WHEN {on(m['old_id'])} AND i.cmnd_key IS NOT NULL AND p.cmnd_key IS NOT NULL
+                 CASE WHEN {on(m["personal_id"])} AND i.id_key IS DISTINCT FROM p.id_key THEN 'personal_id' END,
+                 CASE WHEN {on(m["old_id"])} AND i.cmnd_key IS NOT NULL AND p.cmnd_key IS NOT NULL
                       AND i.cmnd_key <> p.cmnd_key THEN 'old_id' END,
-                 CASE WHEN {on(m['name'])} AND {differs('family')} THEN 'family_name' END,
-                 CASE WHEN {on(m['name'])} AND {differs('middle')} THEN 'middle_name' END,
-                 CASE WHEN {on(m['name'])} AND {differs('given')} THEN 'given_name' END,
-                 CASE WHEN {on(m['dob'])} AND i.dob IS DISTINCT FROM p.dob THEN 'date_of_birth' END,
-                 CASE WHEN {on(m['gender'])} AND i.gender IS DISTINCT FROM p.gender THEN 'gender' END,
-                 CASE WHEN {on(m['commune'])} AND i.commune_now IS DISTINCT FROM p.commune_now THEN 'commune' END
+                 CASE WHEN {on(m["name"])} AND {differs("family")} THEN 'family_name' END,
+                 CASE WHEN {on(m["name"])} AND {differs("middle")} THEN 'middle_name' END,
+                 CASE WHEN {on(m["name"])} AND {differs("given")} THEN 'given_name' END,
+                 CASE WHEN {on(m["dob"])} AND i.dob IS DISTINCT FROM p.dob THEN 'date_of_birth' END,
+                 CASE WHEN {on(m["gender"])} AND i.gender IS DISTINCT FROM p.gender THEN 'gender' END,
+                 CASE WHEN {on(m["commune"])} AND i.commune_now IS DISTINCT FROM p.commune_now THEN 'commune' END
                ) AS differences,
                i.id_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reg x WHERE x.id_key = i.id_key) AS id_unknown,
                h.uid AS holder
@@ -420,13 +531,35 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
 
     # Register IDs of review candidates and their rivals, for fingerprints and the review screen.
     alternatives = {r.uid: r.alternatives for r in res if not r.decided and r.alternatives}
-    candidate_pids = _person_ids(linker, {r[2] for r in out_rows if r[2] is not None and not r[4]}
-                                 | {a for alts in alternatives.values() for a, _ in alts})
+    candidate_pids = _person_ids(
+        linker,
+        {r[2] for r in out_rows if r[2] is not None and not r[4]}
+        | {a for alts in alternatives.values() for a, _ in alts},
+    )
     c = table.columns
     rows: list[dict[str, Any]] = []
-    for (uid, stage, person_uid, prob, is_decided, id_contradicts, extra_flag, invalid, pid, p_status, p_commune,
-         p_commune_now, i_commune, i_commune_now, diffs, id_unknown, _holder, id_person, first_person,
-         first_row) in out_rows:
+    for (
+        uid,
+        stage,
+        person_uid,
+        prob,
+        is_decided,
+        id_contradicts,
+        extra_flag,
+        invalid,
+        pid,
+        p_status,
+        p_commune,
+        p_commune_now,
+        i_commune,
+        i_commune_now,
+        diffs,
+        id_unknown,
+        _holder,
+        id_person,
+        first_person,
+        first_row,
+    ) in out_rows:
         i = uid - 1
         flags: list[str] = []
         status: str
@@ -476,20 +609,45 @@ def _assemble(linker: DuckLinker, table: StdTable, outcome: MatchOutcome, mappin
         data = None
         if status != "verified":
             dob = c["dob"][i]
-            data = json.dumps({
-                "name": c["name_raw"][i], "family": c["family"][i], "middle": c["middle"][i], "given": c["given"][i],
-                "dob": c["dob_raw"][i], "dob_iso": dob.isoformat() if dob else None, "dob_year": c["dob_y"][i],
-                "gender": c["gender_raw"][i], "gender_std": c["gender"][i], "id": c["id_raw"][i],
-                "old_id": c["cmnd_raw"][i], "commune": c["commune_raw"][i], "commune_now": i_commune_now,
-                "alternatives": [[candidate_pids.get(a), round(p, 4)] for a, p in alternatives.get(uid, [])],
-            }, ensure_ascii=False)
-        rows.append({
-            "row": uid, "line": c["line"][i], "status": status, "personal_id": personal_id,
-            "match_probability": round(prob, 4) if prob is not None else None,
-            "differences": diffs or "", "flags": ";".join(flags), "reason": ";".join(reason_codes),
-            "duplicate_of": duplicate_of, "commune_code": commune_code, "commune_now": commune_now,
-            "row_key": row_key, "fingerprint": fingerprint, "data": data,
-        })
+            data = json.dumps(
+                {
+                    "name": c["name_raw"][i],
+                    "family": c["family"][i],
+                    "middle": c["middle"][i],
+                    "given": c["given"][i],
+                    "dob": c["dob_raw"][i],
+                    "dob_iso": dob.isoformat() if dob else None,
+                    "dob_year": c["dob_y"][i],
+                    "gender": c["gender_raw"][i],
+                    "gender_std": c["gender"][i],
+                    "id": c["id_raw"][i],
+                    "old_id": c["cmnd_raw"][i],
+                    "commune": c["commune_raw"][i],
+                    "commune_now": i_commune_now,
+                    "alternatives": [
+                        [candidate_pids.get(a), round(p, 4)] for a, p in alternatives.get(uid, [])
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        rows.append(
+            {
+                "row": uid,
+                "line": c["line"][i],
+                "status": status,
+                "personal_id": personal_id,
+                "match_probability": round(prob, 4) if prob is not None else None,
+                "differences": diffs or "",
+                "flags": ";".join(flags),
+                "reason": ";".join(reason_codes),
+                "duplicate_of": duplicate_of,
+                "commune_code": commune_code,
+                "commune_now": commune_now,
+                "row_key": row_key,
+                "fingerprint": fingerprint,
+                "data": data,
+            }
+        )
     return rows
 
 
@@ -522,17 +680,21 @@ def _unit_name(code: str) -> str:
 
 
 def _previous_run(session: Session, sector: str) -> QualityRun | None:
-    return session.scalars(select(QualityRun).where(QualityRun.sector == sector).order_by(QualityRun.id.desc())
-                           .limit(1)).first()
+    return session.scalars(
+        select(QualityRun).where(QualityRun.sector == sector).order_by(QualityRun.id.desc()).limit(1)
+    ).first()
 
 
 def _changes(session: Session, previous: QualityRun, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What changed since the sector's previous run, row by row (rows keyed on the person, or on the
     normalised row when nobody was found)."""
     before: dict[str, str] = {}
-    for key, status in session.execute(select(QualityRowResult.row_key, QualityRowResult.status)
-                                       .where(QualityRowResult.run_id == previous.id)
-                                       .order_by(QualityRowResult.row).execution_options(yield_per=50_000)):
+    for key, status in session.execute(
+        select(QualityRowResult.row_key, QualityRowResult.status)
+        .where(QualityRowResult.run_id == previous.id)
+        .order_by(QualityRowResult.row)
+        .execution_options(yield_per=50_000)
+    ):
         before.setdefault(key, status)
     now: dict[str, str] = {}
     for r in rows:
@@ -556,7 +718,9 @@ def _changes(session: Session, previous: QualityRun, rows: list[dict[str, Any]])
         "gone_rows": sum(1 for k in before if k not in now),
         "fixed": fixed,
         "new_problems": new_problems,
-        "transitions": [{"from": a, "to": b, "n": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: -kv[1])],
+        "transitions": [
+            {"from": a, "to": b, "n": n} for (a, b), n in sorted(transitions.items(), key=lambda kv: -kv[1])
+        ],
         "previous_counts": json.loads(previous.counts or "{}"),
     }
 
@@ -598,10 +762,17 @@ def run_counts(session: Session, run: QualityRun, actor: Actor) -> dict[str, Any
     """Totals the actor may see: the whole file for province roles, their communes' rows otherwise."""
     if _scope(actor) is None:
         counts = json.loads(run.counts)
-        return {"total": run.total_rows, "counts": counts, "whole_file": True,
-                "differences": json.loads(run.differences or "{}")}
-    q = _rows_query(run.id, actor).with_only_columns(QualityRowResult.status, func.count()).group_by(
-        QualityRowResult.status)
+        return {
+            "total": run.total_rows,
+            "counts": counts,
+            "whole_file": True,
+            "differences": json.loads(run.differences or "{}"),
+        }
+    q = (
+        _rows_query(run.id, actor)
+        .with_only_columns(QualityRowResult.status, func.count())
+        .group_by(QualityRowResult.status)
+    )
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in session.execute(q):
         counts[status] = int(n)
@@ -609,9 +780,11 @@ def run_counts(session: Session, run: QualityRun, actor: Actor) -> dict[str, Any
 
 
 def commune_breakdown(session: Session, run: QualityRun, actor: Actor) -> list[dict[str, Any]]:
-    q = _rows_query(run.id, actor).with_only_columns(
-        QualityRowResult.commune_now, QualityRowResult.status, func.count()).group_by(
-        QualityRowResult.commune_now, QualityRowResult.status)
+    q = (
+        _rows_query(run.id, actor)
+        .with_only_columns(QualityRowResult.commune_now, QualityRowResult.status, func.count())
+        .group_by(QualityRowResult.commune_now, QualityRowResult.status)
+    )
     per: dict[str, dict[str, Any]] = {}
     for code, status, n in session.execute(q):
         key = code or ""
@@ -627,14 +800,22 @@ def commune_breakdown(session: Session, run: QualityRun, actor: Actor) -> list[d
     return out
 
 
-def iter_rows(session: Session, run: QualityRun, actor: Actor, *, statuses: tuple[str, ...] | None = None,
-              batch: int = 20_000) -> Iterator[QualityRowResult]:
+def iter_rows(
+    session: Session,
+    run: QualityRun,
+    actor: Actor,
+    *,
+    statuses: tuple[str, ...] | None = None,
+    batch: int = 20_000,
+) -> Iterator[QualityRowResult]:
     q = _rows_query(run.id, actor)
     if statuses:
         q = q.where(QualityRowResult.status.in_(statuses))
     after = 0
     while True:
-        chunk = list(session.scalars(q.where(QualityRowResult.row > after).order_by(QualityRowResult.row).limit(batch)))
+        chunk = list(
+            session.scalars(q.where(QualityRowResult.row > after).order_by(QualityRowResult.row).limit(batch))
+        )
         if not chunk:
             return
         yield from chunk
@@ -643,9 +824,17 @@ def iter_rows(session: Session, run: QualityRun, actor: Actor, *, statuses: tupl
 
 def result_dicts(rows: Iterator[QualityRowResult]) -> Iterator[dict[str, Any]]:
     for r in rows:
-        yield {"row": r.row, "status": r.status, "personal_id": r.personal_id, "match_probability": r.match_probability,
-               "differences": r.differences, "flags": r.flags, "duplicate_of": r.duplicate_of, "line": r.line,
-               "reason": r.reason}
+        yield {
+            "row": r.row,
+            "status": r.status,
+            "personal_id": r.personal_id,
+            "match_probability": r.match_probability,
+            "differences": r.differences,
+            "flags": r.flags,
+            "duplicate_of": r.duplicate_of,
+            "line": r.line,
+            "reason": r.reason,
+        }
 
 
 def corrections(session: Session, run: QualityRun, actor: Actor) -> Iterator[dict[str, Any]]:
@@ -662,12 +851,19 @@ def corrections(session: Session, run: QualityRun, actor: Actor) -> Iterator[dic
             data = json.loads(r.data or "{}")
             p = people.get(r.personal_id or "") if r.status != "review" else None
             yield {
-                "row": r.row, "line": r.line, "status": r.status, "differences": r.differences,
-                "file_name": data.get("name"), "file_dob": data.get("dob"), "file_id": data.get("id"),
-                "personal_id": p.personal_id if p else "", "full_name": p.full_name if p else "",
+                "row": r.row,
+                "line": r.line,
+                "status": r.status,
+                "differences": r.differences,
+                "file_name": data.get("name"),
+                "file_dob": data.get("dob"),
+                "file_id": data.get("id"),
+                "personal_id": p.personal_id if p else "",
+                "full_name": p.full_name if p else "",
                 "date_of_birth": p.date_of_birth.strftime("%d/%m/%Y") if p else "",
                 "gender": {"male": "Nam", "female": "Nữ"}.get(p.gender, "") if p else "",
-                "commune": p.current_commune_name if p else "", "duplicate_of": r.duplicate_of,
+                "commune": p.current_commune_name if p else "",
+                "duplicate_of": r.duplicate_of,
             }
 
     for r in iter_rows(session, run, actor, statuses=wanted):
@@ -704,19 +900,32 @@ class ReviewItem:
 def review_item(session: Session, run: QualityRun, row_no: int, actor: Actor) -> ReviewItem:
     """One review row with the register's candidate beside it. Outside the official's communes —
     the row's or the candidate's — it does not exist (404), and the register is not read."""
-    row = session.scalars(select(QualityRowResult).where(QualityRowResult.run_id == run.id,
-                                                         QualityRowResult.row == row_no)).first()
-    if row is None or row.status not in ("review", "linked", "not_found") or not row.personal_id \
-            or not _visible(actor, row.commune_code):
+    row = session.scalars(
+        select(QualityRowResult).where(QualityRowResult.run_id == run.id, QualityRowResult.row == row_no)
+    ).first()
+    if (
+        row is None
+        or row.status not in ("review", "linked", "not_found")
+        or not row.personal_id
+        or not _visible(actor, row.commune_code)
+    ):
         raise not_found("dòng chờ xác minh", "review row")
     candidate = registry.lookup_many(session, [row.personal_id]).get(row.personal_id)
     if candidate is None or not _visible(actor, candidate.commune_code):
         raise not_found("dòng chờ xác minh", "review row")
-    audit.record(session, actor, "quality.review_view", "quality_row", f"{run.id}:{row.row}",
-                 {"candidate": row.personal_id})
-    nxt = session.scalar(_rows_query(run.id, actor).where(QualityRowResult.status == "review",
-                                                          QualityRowResult.row > row.row)
-                         .with_only_columns(func.min(QualityRowResult.row)))
+    audit.record(
+        session,
+        actor,
+        "quality.review_view",
+        "quality_row",
+        f"{run.id}:{row.row}",
+        {"candidate": row.personal_id},
+    )
+    nxt = session.scalar(
+        _rows_query(run.id, actor)
+        .where(QualityRowResult.status == "review", QualityRowResult.row > row.row)
+        .with_only_columns(func.min(QualityRowResult.row))
+    )
     return ReviewItem(run, row, json.loads(row.data or "{}"), candidate, nxt)
 
 
@@ -725,9 +934,11 @@ def _differences_from(data: Mapping[str, Any], person: Any) -> str:
     diffs = []
     if (data.get("id") or "") != person.personal_id:
         diffs.append("personal_id")
-    for key, field_name, value in (("family", "family_name", person.family_name),
-                                   ("middle", "middle_name", person.middle_name),
-                                   ("given", "given_name", person.given_name)):
+    for key, field_name, value in (
+        ("family", "family_name", person.family_name),
+        ("middle", "middle_name", person.middle_name),
+        ("given", "given_name", person.given_name),
+    ):
         if (data.get(key) or "").lower() != (value or "").lower():
             diffs.append(field_name)
     if data.get("dob_iso") != person.date_of_birth.isoformat():
@@ -739,17 +950,24 @@ def _differences_from(data: Mapping[str, Any], person: Any) -> str:
     return ";".join(diffs)
 
 
-def decide_review(session: Session, run: QualityRun, row_no: int, decision: str, actor: Actor,
-                  candidate: str | None = None) -> QualityRowResult:
+def decide_review(
+    session: Session, run: QualityRun, row_no: int, decision: str, actor: Actor, candidate: str | None = None
+) -> QualityRowResult:
     """Confirm the proposed person (or one of the other close candidates shown beside them), or
     reject: the row is nobody. The decision is kept for the same row in later files."""
     if decision not in ("confirm", "reject"):
-        raise InvalidInput("quality.review.decision", "Quyết định phải là xác nhận hoặc bác.",
-                           "The decision must be confirm or reject.")
+        raise InvalidInput(
+            "quality.review.decision",
+            "Quyết định phải là xác nhận hoặc bác.",
+            "The decision must be confirm or reject.",
+        )
     if actor.kind != "official" or actor.role not in REVIEW_ROLES:
-        raise Forbidden("auth.role", "Tài khoản của bạn không có quyền xác minh.", "Your account may not review rows.")
-    row = session.scalars(select(QualityRowResult).where(QualityRowResult.run_id == run.id,
-                                                         QualityRowResult.row == row_no)).first()
+        raise Forbidden(
+            "auth.role", "Tài khoản của bạn không có quyền xác minh.", "Your account may not review rows."
+        )
+    row = session.scalars(
+        select(QualityRowResult).where(QualityRowResult.run_id == run.id, QualityRowResult.row == row_no)
+    ).first()
     if row is None or row.status != "review" or not row.personal_id or not _visible(actor, row.commune_code):
         raise not_found("dòng chờ xác minh", "review row")
     proposed = row.personal_id
@@ -758,18 +976,33 @@ def decide_review(session: Session, run: QualityRun, row_no: int, decision: str,
     if decision == "confirm" and candidate and candidate != proposed:
         alternatives = [a[0] for a in json.loads(row.data or "{}").get("alternatives", []) if a and a[0]]
         if candidate not in alternatives:
-            raise InvalidInput("quality.review.candidate", "Người được chọn không nằm trong các đề xuất.",
-                               "The chosen person is not one of the proposals.")
+            raise InvalidInput(
+                "quality.review.candidate",
+                "Người được chọn không nằm trong các đề xuất.",
+                "The chosen person is not one of the proposals.",
+            )
         person = registry.lookup_many(session, [candidate]).get(candidate)
         if person is None or not _visible(actor, person.commune_code):
             raise not_found("dòng chờ xác minh", "review row")
         chosen = candidate
-    existing = session.scalars(select(ReviewDecision).where(ReviewDecision.sector == run.sector,
-                                                            ReviewDecision.fingerprint == row.fingerprint)).first()
+    existing = session.scalars(
+        select(ReviewDecision).where(
+            ReviewDecision.sector == run.sector, ReviewDecision.fingerprint == row.fingerprint
+        )
+    ).first()
     stored = chosen if decision == "confirm" else proposed
     if existing is None:
-        session.add(ReviewDecision(sector=run.sector, fingerprint=row.fingerprint or "", candidate_id=stored,
-                                   decision=decision, decided_by=actor.label, run_id=run.id, row=row.row))
+        session.add(
+            ReviewDecision(
+                sector=run.sector,
+                fingerprint=row.fingerprint or "",
+                candidate_id=stored,
+                decision=decision,
+                decided_by=actor.label,
+                run_id=run.id,
+                row=row.row,
+            )
+        )
     else:
         existing.decision, existing.candidate_id, existing.decided_by = decision, stored, actor.label
         existing.decided_at, existing.run_id, existing.row = utcnow(), run.id, row.row
@@ -790,8 +1023,14 @@ def decide_review(session: Session, run: QualityRun, row_no: int, decision: str,
     counts[row.status] = counts.get(row.status, 0) + 1
     row.flags = ";".join(flags)
     run.counts = json.dumps(counts)
-    audit.record(session, actor, "quality.review_decision", "quality_row", f"{run.id}:{row.row}",
-                 {"decision": decision, "candidate": stored, "sector": run.sector})
+    audit.record(
+        session,
+        actor,
+        "quality.review_decision",
+        "quality_row",
+        f"{run.id}:{row.row}",
+        {"decision": decision, "candidate": stored, "sector": run.sector},
+    )
     session.flush()
     return row
 
@@ -799,25 +1038,41 @@ def decide_review(session: Session, run: QualityRun, row_no: int, decision: str,
 # --------------------------------------------------------------------------- saved mappings
 
 
-def save_mapping(session: Session, sector: str, name: str, columns: Mapping[str, str], actor: Actor,
-                 header_line: int | None = None) -> SavedMapping:
+def save_mapping(
+    session: Session,
+    sector: str,
+    name: str,
+    columns: Mapping[str, str],
+    actor: Actor,
+    header_line: int | None = None,
+) -> SavedMapping:
     check_sector(sector)
     for f in columns:
         if f not in FIELDS:
-            raise InvalidInput("quality.mapping.unknown_field", f"Trường “{f}” không có.", f"There is no field “{f}”.")
+            raise InvalidInput(
+                "quality.mapping.unknown_field", f"Trường “{f}” không có.", f"There is no field “{f}”."
+            )
     name = (name or "").strip()[:120] or "mặc định"
-    existing = session.scalars(select(SavedMapping).where(SavedMapping.sector == sector,
-                                                          SavedMapping.name == name)).first()
+    existing = session.scalars(
+        select(SavedMapping).where(SavedMapping.sector == sector, SavedMapping.name == name)
+    ).first()
     payload = json.dumps(dict(columns), ensure_ascii=False)
     if existing is None:
-        existing = SavedMapping(sector=sector, name=name, columns=payload, header_line=header_line,
-                                created_by=actor.label)
+        existing = SavedMapping(
+            sector=sector, name=name, columns=payload, header_line=header_line, created_by=actor.label
+        )
         session.add(existing)
     else:
         existing.columns, existing.header_line, existing.created_by = payload, header_line, actor.label
         existing.created_at = utcnow()
-    audit.record(session, actor, "quality.mapping_saved", "quality_mapping", f"{sector}:{name}",
-                 {"fields": sorted(columns)})
+    audit.record(
+        session,
+        actor,
+        "quality.mapping_saved",
+        "quality_mapping",
+        f"{sector}:{name}",
+        {"fields": sorted(columns)},
+    )
     session.flush()
     return existing
 
@@ -826,8 +1081,9 @@ def saved_mapping_for(session: Session | None, sector: str, imported: ImportedFi
     """The newest saved mapping of the sector whose headers are all in this file."""
     if session is None:
         return None
-    for saved in session.scalars(select(SavedMapping).where(SavedMapping.sector == sector)
-                                 .order_by(SavedMapping.created_at.desc())):
+    for saved in session.scalars(
+        select(SavedMapping).where(SavedMapping.sector == sector).order_by(SavedMapping.created_at.desc())
+    ):
         spec = {"columns": json.loads(saved.columns)}
         if mp.saved_applies(imported, spec):
             return spec

@@ -23,36 +23,79 @@ from hue06.quality.mapping import ColumnMapping
 
 # Why a row could not be used at all (status "invalid"), in both languages.
 INVALID_REASONS: dict[str, tuple[str, str]] = {
-    "encoding": ("Dòng không đọc được (sai bảng mã hoặc ký tự lạ).",
-                 "The line cannot be read (wrong encoding or stray bytes)."),
+    "encoding": (
+        "Dòng không đọc được (sai bảng mã hoặc ký tự lạ).",
+        "The line cannot be read (wrong encoding or stray bytes).",
+    ),
     "csv": ("Dòng CSV hỏng (dấu ngoặc kép không đóng).", "Broken CSV line (an unclosed quote)."),
-    "columns": ("Dòng có nhiều cột hơn dòng tiêu đề (dữ liệu bị lệch cột).",
-                "The line has more columns than the header (the data is shifted)."),
+    "columns": (
+        "Dòng có nhiều cột hơn dòng tiêu đề (dữ liệu bị lệch cột).",
+        "The line has more columns than the header (the data is shifted).",
+    ),
     "no_key": ("Không có số định danh hợp lệ và không có họ tên.", "No valid personal ID and no name."),
 }
 
 # Softer problems: the row is still matched; the problem is reported beside the result.
 PROBLEMS: dict[str, tuple[str, str]] = {
     "personal_id:format": ("Số định danh sai định dạng.", "The personal ID is malformed."),
-    "personal_id:province": ("Số định danh có mã tỉnh không tồn tại.", "The personal ID has an unknown province code."),
-    "personal_id:year": ("Số định danh không khớp năm sinh.", "The personal ID does not match the birth year."),
-    "personal_id:gender": ("Số định danh không khớp giới tính.", "The personal ID does not match the gender."),
-    "personal_id:leading_zero": ("Số định danh mất số 0 ở đầu (ô dạng số).",
-                                 "The personal ID lost its leading zero (a number cell)."),
+    "personal_id:province": (
+        "Số định danh có mã tỉnh không tồn tại.",
+        "The personal ID has an unknown province code.",
+    ),
+    "personal_id:year": (
+        "Số định danh không khớp năm sinh.",
+        "The personal ID does not match the birth year.",
+    ),
+    "personal_id:gender": (
+        "Số định danh không khớp giới tính.",
+        "The personal ID does not match the gender.",
+    ),
+    "personal_id:leading_zero": (
+        "Số định danh mất số 0 ở đầu (ô dạng số).",
+        "The personal ID lost its leading zero (a number cell).",
+    ),
     "old_id:format": ("Số CMND sai định dạng.", "The old ID number is malformed."),
     "full_name:not_a_name": ("Cột họ tên chứa chữ số.", "The name column holds digits."),
     "date_of_birth:unreadable": ("Không đọc được ngày sinh.", "The date of birth cannot be read."),
-    "date_of_birth:month_day": ("Ngày sinh ghi theo kiểu tháng/ngày.", "The date of birth is written month/day."),
+    "date_of_birth:month_day": (
+        "Ngày sinh ghi theo kiểu tháng/ngày.",
+        "The date of birth is written month/day.",
+    ),
     "date_of_birth:year_only": ("Chỉ có năm sinh.", "Only the year of birth is given."),
     "gender:unreadable": ("Không đọc được giới tính.", "The gender cannot be read."),
     "commune:unknown": ("Không nhận ra xã/phường.", "The commune is not recognised."),
 }
 
 STD_COLUMNS = (
-    "uid", "line", "id_raw", "id_key", "cmnd_raw", "cmnd_key", "name_raw", "family", "middle", "given",
-    "family_key", "middle_key", "given_key", "name_plain", "dob", "dob_y", "dob_m", "dob_d", "dob_raw",
-    "gender", "gender_raw", "commune_raw", "commune_2024", "commune_now", "problems", "invalid",
-    "part_family", "part_middle", "part_given",
+    "uid",
+    "line",
+    "id_raw",
+    "id_key",
+    "cmnd_raw",
+    "cmnd_key",
+    "name_raw",
+    "family",
+    "middle",
+    "given",
+    "family_key",
+    "middle_key",
+    "given_key",
+    "name_plain",
+    "dob",
+    "dob_y",
+    "dob_m",
+    "dob_d",
+    "dob_raw",
+    "gender",
+    "gender_raw",
+    "commune_raw",
+    "commune_2024",
+    "commune_now",
+    "problems",
+    "invalid",
+    "part_family",
+    "part_middle",
+    "part_given",
 )
 
 
@@ -264,8 +307,12 @@ def _commune_by_name(text: str, district: str | None) -> Place:
     if unit is None:
         # Old and new names that fold alike ("Thuận Hòa" 2024, "Thuận Hóa" 2025): the marks decide.
         wanted = normalize_text(text).lower()
-        exact = [u for v in reversed(province.versions) for u in province.communes(v.name)
-                 if u.name.lower() == wanted or u.short_name.lower() == wanted]
+        exact = [
+            u
+            for v in reversed(province.versions)
+            for u in province.communes(v.name)
+            if u.name.lower() == wanted or u.short_name.lower() == wanted
+        ]
         if len({u.code for u in exact}) == 1:
             unit = exact[0]
     if unit is None:
@@ -393,7 +440,7 @@ class Standardiser:
         if cells and isinstance(cells[0], str) and cells[0].startswith("\x00"):
             invalid = "encoding" if cells[0] == "\x00encoding" else "csv"
             cells = ()
-        elif len(cells) > self.width and any(c not in (None, "") for c in cells[self.width:]):
+        elif len(cells) > self.width and any(c not in (None, "") for c in cells[self.width :]):
             invalid = "columns"
 
         # IDs: a 12-digit value is a personal ID and a 9-digit one a CMND, whichever column holds it.
@@ -434,18 +481,30 @@ class Standardiser:
             name = name_from_full(full)
             name_raw = full
         else:
-            parts = [self._get(cells, f) for f in ("family_name", "middle_name", "given_name", "family_middle")]
+            parts = [
+                self._get(cells, f) for f in ("family_name", "middle_name", "given_name", "family_middle")
+            ]
             parts = ["" if p is None else str(p) for p in parts]
             own = name_from_parts(parts[0], parts[1], parts[2], parts[3])
-            name_raw = " ".join(p for p in (parts[3] or parts[0], parts[1] if not parts[3] else "", parts[2]) if p)
+            name_raw = " ".join(
+                p for p in (parts[3] or parts[0], parts[1] if not parts[3] else "", parts[2]) if p
+            )
             # Matching splits every name the same way (the file's columns and the register may
             # disagree on "Nguyễn Phúc" as a family name or as family + middle name).
             name = name_from_full(own.full) if own.given else own
-        out.update(name_raw=name_raw, family=name.family, middle=name.middle, given=name.given,
-                   family_key=name.family_key, middle_key=name.middle_key, given_key=name.given_key,
-                   name_plain=name.plain if name.given else None,
-                   part_family=own.family if own else None, part_middle=own.middle if own else None,
-                   part_given=own.given if own else None)
+        out.update(
+            name_raw=name_raw,
+            family=name.family,
+            middle=name.middle,
+            given=name.given,
+            family_key=name.family_key,
+            middle_key=name.middle_key,
+            given_key=name.given_key,
+            name_plain=name.plain if name.given else None,
+            part_family=own.family if own else None,
+            part_middle=own.middle if own else None,
+            part_given=own.given if own else None,
+        )
 
         # Date of birth (and gender from "Nam"/"Nữ" date columns).
         gender_from_column = None
@@ -463,8 +522,9 @@ class Standardiser:
         if problem:
             problems.append(problem)
         dob = date(y, m, d) if (y and m and d) else None
-        out.update(dob=dob, dob_y=y, dob_m=m if y else None, dob_d=d if dob else None,
-                   dob_raw=_display(raw_dob))
+        out.update(
+            dob=dob, dob_y=y, dob_m=m if y else None, dob_d=d if dob else None, dob_raw=_display(raw_dob)
+        )
 
         # Gender.
         raw_gender = self._get(cells, "gender")
@@ -530,7 +590,9 @@ def _display(value: Any) -> str:
     return str(value).strip()
 
 
-def detect_commune_version(imported: ImportedFile, mapping: ColumnMapping, sample: int = 20_000) -> str | None:
+def detect_commune_version(
+    imported: ImportedFile, mapping: ColumnMapping, sample: int = 20_000
+) -> str | None:
     if mapping.commune_version:
         return mapping.commune_version
     index = mapping.columns.get("commune")

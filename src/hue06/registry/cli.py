@@ -16,8 +16,19 @@ from hue06.registry.models import Resident
 
 app = typer.Typer(help="CSDL dân cư / the population register.", no_args_is_help=True)
 
-EXPORT_COLUMNS = ("personal_id", "family_name", "middle_name", "given_name", "full_name", "gender", "date_of_birth",
-                  "commune_code", "current_commune_code", "household_id", "status")
+EXPORT_COLUMNS = (
+    "personal_id",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "full_name",
+    "gender",
+    "date_of_birth",
+    "commune_code",
+    "current_commune_code",
+    "household_id",
+    "status",
+)
 
 
 @app.command("export")
@@ -37,11 +48,21 @@ def export(
             writer.writerow(EXPORT_COLUMNS)
             for rows in service.iter_register(session, batch=max(1000, batch)):
                 for r in rows:
-                    writer.writerow((
-                        r["personal_id"], r["family_name"], r["middle_name"], r["given_name"], r["full_name"],
-                        r["gender"], r["date_of_birth"].isoformat(), r["commune_code"], r["current_commune_code"],
-                        "" if r["household_id"] is None else r["household_id"], r["status"],
-                    ))
+                    writer.writerow(
+                        (
+                            r["personal_id"],
+                            r["family_name"],
+                            r["middle_name"],
+                            r["given_name"],
+                            r["full_name"],
+                            r["gender"],
+                            r["date_of_birth"].isoformat(),
+                            r["commune_code"],
+                            r["current_commune_code"],
+                            "" if r["household_id"] is None else r["household_id"],
+                            r["status"],
+                        )
+                    )
                 written += len(rows)
                 bar.advance(task, len(rows))
         audit.record(session, SYSTEM, "registry.export", "register", "csv", {"rows": written})

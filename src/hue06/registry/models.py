@@ -25,7 +25,9 @@ class Household(Base):
     head_resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    members: Mapped[list[Resident]] = relationship(back_populates="household", foreign_keys="Resident.household_id")
+    members: Mapped[list[Resident]] = relationship(
+        back_populates="household", foreign_keys="Resident.household_id"
+    )
     addresses: Mapped[list[DigitalAddress]] = relationship(back_populates="household")
 
 

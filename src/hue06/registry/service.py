@@ -114,16 +114,38 @@ def _to_out(r: Any, household_code: str | None) -> ResidentOut:
     """From a Resident object or a Core row of the residents table (same attribute names)."""
     p = _place(r.commune_code)
     return ResidentOut(
-        id=r.id, personal_id=r.personal_id, old_id=r.old_id, family_name=r.family_name,
-        middle_name=r.middle_name, given_name=r.given_name, full_name=r.full_name, gender=r.gender,
-        date_of_birth=r.date_of_birth, place_of_birth=r.place_of_birth, ethnicity=r.ethnicity,
-        nationality=r.nationality, status=r.status, date_of_death=r.date_of_death,
-        commune_code=r.commune_code, commune_name=p.commune_name, current_commune_code=p.current_code,
-        current_commune_name=p.current_name, address=full_address(r.address_detail, r.commune_code),
-        address_detail=r.address_detail, household_id=r.household_id, household_code=household_code,
-        relation_to_head=r.relation_to_head, phone=r.phone, temp_commune_code=r.temp_commune_code,
-        temp_address=r.temp_address, temp_from=r.temp_from, temp_to=r.temp_to, absent_from=r.absent_from,
-        absent_to=r.absent_to, absent_destination=r.absent_destination, version=r.version,
+        id=r.id,
+        personal_id=r.personal_id,
+        old_id=r.old_id,
+        family_name=r.family_name,
+        middle_name=r.middle_name,
+        given_name=r.given_name,
+        full_name=r.full_name,
+        gender=r.gender,
+        date_of_birth=r.date_of_birth,
+        place_of_birth=r.place_of_birth,
+        ethnicity=r.ethnicity,
+        nationality=r.nationality,
+        status=r.status,
+        date_of_death=r.date_of_death,
+        commune_code=r.commune_code,
+        commune_name=p.commune_name,
+        current_commune_code=p.current_code,
+        current_commune_name=p.current_name,
+        address=full_address(r.address_detail, r.commune_code),
+        address_detail=r.address_detail,
+        household_id=r.household_id,
+        household_code=household_code,
+        relation_to_head=r.relation_to_head,
+        phone=r.phone,
+        temp_commune_code=r.temp_commune_code,
+        temp_address=r.temp_address,
+        temp_from=r.temp_from,
+        temp_to=r.temp_to,
+        absent_from=r.absent_from,
+        absent_to=r.absent_to,
+        absent_destination=r.absent_destination,
+        version=r.version,
     )
 
 
@@ -135,7 +157,8 @@ def _with_household() -> Any:
     """Residents' columns plus their household's code, as Core rows: reads that only show a
     record need no ORM objects (the single-record API answers hundreds of these a second)."""
     return select(_RESIDENTS, _HOUSEHOLDS.c.code.label("household_code")).select_from(
-        _RESIDENTS.outerjoin(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id))
+        _RESIDENTS.outerjoin(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id)
+    )
 
 
 def _rows(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> Any:
@@ -166,20 +189,34 @@ def _subject(key: str) -> str:
 
 def _read(session: Session, actor: Actor, row: Any, key: str, purpose: str) -> ResidentOut:
     if row is None:
-        audit.record(session, actor, "resident.read_refused", "resident", _subject(key),
-                     {"reason": "unknown", "purpose": purpose[:200]})
+        audit.record(
+            session,
+            actor,
+            "resident.read_refused",
+            "resident",
+            _subject(key),
+            {"reason": "unknown", "purpose": purpose[:200]},
+        )
         err = not_found("cư dân", "resident")
         err.keep_changes = True  # type: ignore[attr-defined]
         raise err
     resident, household_code = row, row.household_code
     if not _may_see(actor, resident):
-        audit.record(session, actor, "resident.read_refused", "resident", resident.personal_id,
-                     {"reason": "jurisdiction", "purpose": purpose[:200]})
+        audit.record(
+            session,
+            actor,
+            "resident.read_refused",
+            "resident",
+            resident.personal_id,
+            {"reason": "jurisdiction", "purpose": purpose[:200]},
+        )
         err = not_found("cư dân", "resident")
         err.keep_changes = True  # type: ignore[attr-defined]
         raise err
     out = _to_out(resident, household_code)  # before the audit entry: its lock is held until commit
-    audit.record(session, actor, "resident.read", "resident", resident.personal_id, {"purpose": purpose[:200]})
+    audit.record(
+        session, actor, "resident.read", "resident", resident.personal_id, {"purpose": purpose[:200]}
+    )
     return out
 
 
@@ -230,16 +267,32 @@ def lookup_many_by_old_id(session: Session, old_ids: Iterable[str]) -> dict[str,
 
 
 REGISTER_COLUMNS = (
-    "id", "personal_id", "old_id", "family_name", "middle_name", "given_name", "full_name", "search_key",
-    "gender", "date_of_birth", "commune_code", "household_id", "status", "date_of_death",
+    "id",
+    "personal_id",
+    "old_id",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "full_name",
+    "search_key",
+    "gender",
+    "date_of_birth",
+    "commune_code",
+    "household_id",
+    "status",
+    "date_of_death",
 )
 
 
 def iter_register(session: Session, batch: int = 50_000) -> Iterator[list[dict[str, Any]]]:
     """Every resident as plain dicts, in batches, by keyset on id: Core rows, no ORM objects."""
     cols = [Resident.__table__.c[c] for c in REGISTER_COLUMNS]
-    stmt = select(*cols).where(Resident.__table__.c.id > bindparam("after")).order_by(
-        Resident.__table__.c.id).limit(batch)
+    stmt = (
+        select(*cols)
+        .where(Resident.__table__.c.id > bindparam("after"))
+        .order_by(Resident.__table__.c.id)
+        .limit(batch)
+    )
     current: dict[str, str] = {}
     after = 0
     while True:
@@ -375,7 +428,9 @@ def search_residents(
         filters.append(Resident.date_of_birth == day)
     if year not in (None, ""):
         y = _parse_year(year)
-        filters.append(and_(Resident.date_of_birth >= date(y, 1, 1), Resident.date_of_birth <= date(y, 12, 31)))
+        filters.append(
+            and_(Resident.date_of_birth >= date(y, 1, 1), Resident.date_of_birth <= date(y, 12, 31))
+        )
 
     text = q.strip()
     digits = text.replace(" ", "").replace(".", "")
@@ -408,17 +463,33 @@ def search_residents(
         seen.update(got)
     window = ordered[offset : offset + limit]
     has_more = len(ordered) > offset + limit
-    rows = {r.id: r for r in _rows(session, _with_household().where(_RESIDENTS.c.id.in_(window)))} if window else {}
+    rows = (
+        {r.id: r for r in _rows(session, _with_household().where(_RESIDENTS.c.id.in_(window)))}
+        if window
+        else {}
+    )
     items = [_to_out(rows[i], rows[i].household_code) for i in window if i in rows]
     if complete:
         total, capped = len(ordered), False
     else:
         total, capped = _count(session, filters, branches)
-    audit.record(session, actor, "resident.search", "resident", "",
-                 {"ids": [i.personal_id for i in items], "returned": len(items),
-                  "filters": sorted(k for k, v in (("q", q), ("dob", dob), ("year", year), ("commune", commune)) if v)})
-    return SearchPage(items=items, total_estimate=total, total_capped=capped, has_more=has_more,
-                      limit=limit, offset=offset)
+    audit.record(
+        session,
+        actor,
+        "resident.search",
+        "resident",
+        "",
+        {
+            "ids": [i.personal_id for i in items],
+            "returned": len(items),
+            "filters": sorted(
+                k for k, v in (("q", q), ("dob", dob), ("year", year), ("commune", commune)) if v
+            ),
+        },
+    )
+    return SearchPage(
+        items=items, total_estimate=total, total_capped=capped, has_more=has_more, limit=limit, offset=offset
+    )
 
 
 def _count(session: Session, filters: list[Any], branches: list[Any]) -> tuple[int, bool]:
@@ -484,34 +555,70 @@ def household_view(session: Session, household_id: int, actor: Actor) -> Househo
     members = list(session.scalars(select(Resident).where(Resident.household_id == household.id)))
     head_id = household.head_resident_id
     members.sort(key=lambda r: (r.id != head_id, r.date_of_birth, r.id))
-    addresses = list(session.scalars(
-        select(DigitalAddress).where(DigitalAddress.household_id == household.id).order_by(DigitalAddress.id)
-    ))
+    addresses = list(
+        session.scalars(
+            select(DigitalAddress)
+            .where(DigitalAddress.household_id == household.id)
+            .order_by(DigitalAddress.id)
+        )
+    )
     p = _place(household.commune_code)
     out = HouseholdOut(
-        id=household.id, code=household.code, commune_code=household.commune_code, commune_name=p.commune_name,
-        current_commune_code=p.current_code, current_commune_name=p.current_name,
-        address_detail=household.address_detail, address=full_address(household.address_detail, household.commune_code),
+        id=household.id,
+        code=household.code,
+        commune_code=household.commune_code,
+        commune_name=p.commune_name,
+        current_commune_code=p.current_code,
+        current_commune_name=p.current_name,
+        address_detail=household.address_detail,
+        address=full_address(household.address_detail, household.commune_code),
         head_resident_id=head_id,
-        members=[HouseholdMemberOut(
-            id=m.id, personal_id=m.personal_id, full_name=m.full_name, gender=m.gender,
-            date_of_birth=m.date_of_birth, relation_to_head=m.relation_to_head, status=m.status,
-            date_of_death=m.date_of_death, is_head=m.id == head_id) for m in members],
+        members=[
+            HouseholdMemberOut(
+                id=m.id,
+                personal_id=m.personal_id,
+                full_name=m.full_name,
+                gender=m.gender,
+                date_of_birth=m.date_of_birth,
+                relation_to_head=m.relation_to_head,
+                status=m.status,
+                date_of_death=m.date_of_death,
+                is_head=m.id == head_id,
+            )
+            for m in members
+        ],
         addresses=[DigitalAddressOut.model_validate(a) for a in addresses],
     )
-    audit.record(session, actor, "household.read", "household", str(household.id),
-                 {"members": [m.personal_id for m in members]})
+    audit.record(
+        session,
+        actor,
+        "household.read",
+        "household",
+        str(household.id),
+        {"members": [m.personal_id for m in members]},
+    )
     return out
 
 
 def resident_history(session: Session, resident: ResidentOut, limit: int = 100) -> list[ResidentChangeOut]:
     """The change history of a resident the caller has already been allowed to read."""
     rows = session.scalars(
-        select(ResidentChange).where(ResidentChange.resident_id == resident.id)
-        .order_by(ResidentChange.at.desc(), ResidentChange.id.desc()).limit(limit)
+        select(ResidentChange)
+        .where(ResidentChange.resident_id == resident.id)
+        .order_by(ResidentChange.at.desc(), ResidentChange.id.desc())
+        .limit(limit)
     )
-    return [ResidentChangeOut(id=c.id, at=c.at, actor=c.actor, action=c.action, source=c.source,
-                              changes=json.loads(c.changes or "{}")) for c in rows]
+    return [
+        ResidentChangeOut(
+            id=c.id,
+            at=c.at,
+            actor=c.actor,
+            action=c.action,
+            source=c.source,
+            changes=json.loads(c.changes or "{}"),
+        )
+        for c in rows
+    ]
 
 
 def digital_addresses_of(session: Session, resident: ResidentOut) -> list[DigitalAddressOut]:
@@ -521,7 +628,9 @@ def digital_addresses_of(session: Session, resident: ResidentOut) -> list[Digita
     return [DigitalAddressOut.model_validate(a) for a in rows]
 
 
-def commune_addresses(session: Session, actor: Actor, commune_code: str, limit: int = 5000) -> CommuneAddressesOut:
+def commune_addresses(
+    session: Session, actor: Actor, commune_code: str, limit: int = 5000
+) -> CommuneAddressesOut:
     """A 2024 commune's digital addresses (for the map page), if the actor may see the commune."""
     code = (commune_code or "").strip()
     try:
@@ -532,18 +641,30 @@ def commune_addresses(session: Session, actor: Actor, commune_code: str, limit: 
         raise admin_units_unknown(code[:10])
     if not (actor.kind == "system" or (actor.kind == "official" and actor.can_see_commune(code))):
         raise not_found("xã/phường", "commune")
-    rows = list(session.scalars(
-        select(DigitalAddress).where(DigitalAddress.commune_code == code).order_by(DigitalAddress.id).limit(limit)
-    ))
-    total = session.scalar(select(func.count()).select_from(DigitalAddress).where(DigitalAddress.commune_code == code))
+    rows = list(
+        session.scalars(
+            select(DigitalAddress)
+            .where(DigitalAddress.commune_code == code)
+            .order_by(DigitalAddress.id)
+            .limit(limit)
+        )
+    )
+    total = session.scalar(
+        select(func.count()).select_from(DigitalAddress).where(DigitalAddress.commune_code == code)
+    )
     box = commune_bbox(code)
     if rows:
         lats = [a.lat for a in rows]
         lons = [a.lon for a in rows]
         box = (min(lats), min(lons), max(lats), max(lons))
     audit.record(session, actor, "digital_address.list", "commune", code, {"returned": len(rows)})
-    return CommuneAddressesOut(commune_code=code, commune_name=unit.name, bbox=box,
-                               addresses=[DigitalAddressOut.model_validate(a) for a in rows], total=int(total or 0))
+    return CommuneAddressesOut(
+        commune_code=code,
+        commune_name=unit.name,
+        bbox=box,
+        addresses=[DigitalAddressOut.model_validate(a) for a in rows],
+        total=int(total or 0),
+    )
 
 
 # --------------------------------------------------------------------------- changes
@@ -597,29 +718,41 @@ def clean_name_part(value: str, field: str, *, required: bool = True) -> str:
     text = title_case_name(normalize_text(raw)) if raw.strip() else ""
     if not text:
         if required:
-            raise InvalidInput(f"{field}.missing", f"Chưa nhập {vi.lower()}.", f"Enter the {en.lower()}.", field=field)
+            raise InvalidInput(
+                f"{field}.missing", f"Chưa nhập {vi.lower()}.", f"Enter the {en.lower()}.", field=field
+            )
         return ""
     if len(text) > _NAME_LIMITS[field]:
         raise _name_too_long(field, vi, en)
     if not _NAME_RE.fullmatch(text):
         raise InvalidInput(
-            f"{field}.invalid", f"{vi} chỉ được gồm chữ cái và khoảng trắng.",
-            f"The {en.lower()} may contain only letters and spaces.", field=field,
+            f"{field}.invalid",
+            f"{vi} chỉ được gồm chữ cái và khoảng trắng.",
+            f"The {en.lower()} may contain only letters and spaces.",
+            field=field,
         )
     return text
 
 
 def _name_too_long(field: str, vi: str, en: str) -> InvalidInput:
     limit = _NAME_LIMITS[field]
-    return InvalidInput(f"{field}.too_long", f"{vi} quá dài (tối đa {limit} ký tự).",
-                        f"The {en.lower()} is too long (at most {limit} characters).", field=field)
+    return InvalidInput(
+        f"{field}.too_long",
+        f"{vi} quá dài (tối đa {limit} ký tự).",
+        f"The {en.lower()} is too long (at most {limit} characters).",
+        field=field,
+    )
 
 
 def _short_text(value: str | None, field: str, limit: int, vi: str, en: str) -> str:
     text = normalize_text(value or "")
     if len(text) > limit:
-        raise InvalidInput(f"{field}.too_long", f"{vi} quá dài (tối đa {limit} ký tự).",
-                           f"The {en} is too long (at most {limit} characters).", field=field)
+        raise InvalidInput(
+            f"{field}.too_long",
+            f"{vi} quá dài (tối đa {limit} ký tự).",
+            f"The {en} is too long (at most {limit} characters).",
+            field=field,
+        )
     return text
 
 
@@ -630,18 +763,28 @@ def _date(value: date | str, field: str, *, not_before: date | None = None) -> d
         exc.ctx["field"] = field
         raise
     if d > date.today():
-        raise InvalidInput("date.future", "Ngày không được ở tương lai.", "The date cannot be in the future.", field=field)
+        raise InvalidInput(
+            "date.future", "Ngày không được ở tương lai.", "The date cannot be in the future.", field=field
+        )
     if not_before is not None and d < not_before:
-        raise InvalidInput("date.order", f"Ngày không được trước ngày {not_before:%d/%m/%Y}.",
-                           f"The date cannot be before {not_before:%d/%m/%Y}.", field=field)
+        raise InvalidInput(
+            "date.order",
+            f"Ngày không được trước ngày {not_before:%d/%m/%Y}.",
+            f"The date cannot be before {not_before:%d/%m/%Y}.",
+            field=field,
+        )
     return d
 
 
 def _gender(value: str) -> str:
     g = parse_gender(value or "")
     if g is None:
-        raise InvalidInput("gender.invalid", "Giới tính phải là Nam hoặc Nữ.", "Gender must be male or female.",
-                           field="gender")
+        raise InvalidInput(
+            "gender.invalid",
+            "Giới tính phải là Nam hoặc Nữ.",
+            "Gender must be male or female.",
+            field="gender",
+        )
     return g
 
 
@@ -649,8 +792,12 @@ def _commune_2024(code: str, field: str = "to_commune_code") -> str:
     """A 2024 commune code, or a later unit's code that covers exactly one 2024 commune."""
     text = (code or "").strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
-        raise InvalidInput("admin_unit.unknown", "Mã xã/phường không hợp lệ.", "That is not a valid commune code.",
-                           field=field)
+        raise InvalidInput(
+            "admin_unit.unknown",
+            "Mã xã/phường không hợp lệ.",
+            "That is not a valid commune code.",
+            field=field,
+        )
     try:
         if admin_units.get_unit(text, BASE_VERSION).level == "commune":
             return text  # records are kept on the 2024 grid: a 2024 code is read as such
@@ -671,12 +818,24 @@ def _commune_2024(code: str, field: str = "to_commune_code") -> str:
     return next(iter(within))
 
 
-def _write_history(session: Session, actor: Actor, resident: Resident, action: str, changes: dict[str, list[Any]],
-                   source: str) -> None:
-    session.add(ResidentChange(
-        resident_id=resident.id, at=utcnow(), actor=actor.label, action=action, source=source[:120],
-        changes=json.dumps(changes, ensure_ascii=False, default=str, sort_keys=True),
-    ))
+def _write_history(
+    session: Session,
+    actor: Actor,
+    resident: Resident,
+    action: str,
+    changes: dict[str, list[Any]],
+    source: str,
+) -> None:
+    session.add(
+        ResidentChange(
+            resident_id=resident.id,
+            at=utcnow(),
+            actor=actor.label,
+            action=action,
+            source=source[:120],
+            changes=json.dumps(changes, ensure_ascii=False, default=str, sort_keys=True),
+        )
+    )
 
 
 def _new_personal_id(session: Session, gender: str, year: int) -> str:
@@ -684,7 +843,9 @@ def _new_personal_id(session: Session, gender: str, year: int) -> str:
         candidate = make_personal_id(PROVINCE_BIRTH_CODE, gender, year, secrets.randbelow(1_000_000))
         if session.scalar(select(Resident.id).where(Resident.personal_id == candidate)) is None:
             return candidate
-    raise Conflict("personal_id.exhausted", "Không cấp được số định danh mới.", "Could not assign a new personal ID.")
+    raise Conflict(
+        "personal_id.exhausted", "Không cấp được số định danh mới.", "Could not assign a new personal ID."
+    )
 
 
 def _parent(session: Session, personal_id: str | None, field: str, gender: str) -> Resident | None:
@@ -696,11 +857,19 @@ def _parent(session: Session, personal_id: str | None, field: str, gender: str) 
         parent = session.scalar(select(Resident).where(Resident.personal_id == key))
     vi, en = ("mẹ", "mother") if gender == "female" else ("cha", "father")
     if parent is None:
-        raise InvalidInput(f"{field}.unknown", f"Không tìm thấy {vi} trong CSDL dân cư.",
-                           f"The {en} is not in the register.", field=field)
+        raise InvalidInput(
+            f"{field}.unknown",
+            f"Không tìm thấy {vi} trong CSDL dân cư.",
+            f"The {en} is not in the register.",
+            field=field,
+        )
     if parent.gender != gender:
-        raise InvalidInput(f"{field}.gender", f"Người được ghi là {vi} có giới tính không phù hợp.",
-                           f"The person given as {en} has the other gender.", field=field)
+        raise InvalidInput(
+            f"{field}.gender",
+            f"Người được ghi là {vi} có giới tính không phù hợp.",
+            f"The person given as {en} has the other gender.",
+            field=field,
+        )
     return parent
 
 
@@ -731,10 +900,16 @@ def register_birth(
     g = _gender(gender)
     dob = _date(date_of_birth, "date_of_birth", not_before=date(1900, 1, 1))
     place = _short_text(place_of_birth, "place_of_birth", 200, "Nơi sinh", "place of birth")
-    relation = _short_text(relation_to_head, "relation_to_head", 40, "Quan hệ với chủ hộ", "relation to the head")
+    relation = _short_text(
+        relation_to_head, "relation_to_head", 40, "Quan hệ với chủ hộ", "relation to the head"
+    )
     if not relation:
-        raise InvalidInput("relation_to_head.missing", "Chưa nhập quan hệ với chủ hộ.",
-                           "Enter the relation to the head of household.", field="relation_to_head")
+        raise InvalidInput(
+            "relation_to_head.missing",
+            "Chưa nhập quan hệ với chủ hộ.",
+            "Enter the relation to the head of household.",
+            field="relation_to_head",
+        )
     src = _short_text(source, "source", 120, "Nguồn", "source")
     try:
         hid = int(household_id)
@@ -742,53 +917,92 @@ def register_birth(
         hid = -1
     household = session.get(Household, hid) if hid > 0 else None
     if household is None or not actor.can_see_commune(household.commune_code):
-        raise InvalidInput("household.unknown", "Không tìm thấy hộ gia đình trong phạm vi quản lý của bạn.",
-                           "No such household within your jurisdiction.", field="household_id")
+        raise InvalidInput(
+            "household.unknown",
+            "Không tìm thấy hộ gia đình trong phạm vi quản lý của bạn.",
+            "No such household within your jurisdiction.",
+            field="household_id",
+        )
     mother = _parent(session, mother_id, "mother_id", "female")
     father = _parent(session, father_id, "father_id", "male")
     for parent in (mother, father):
         if parent is not None and parent.date_of_birth >= dob:
-            raise InvalidInput("parent.younger", "Cha/mẹ phải sinh trước con.", "A parent must be born before the child.",
-                               field="mother_id" if parent is mother else "father_id")
+            raise InvalidInput(
+                "parent.younger",
+                "Cha/mẹ phải sinh trước con.",
+                "A parent must be born before the child.",
+                field="mother_id" if parent is mother else "father_id",
+            )
 
     pid = _new_personal_id(session, g, dob.year)
     full = " ".join(p for p in (family, middle, given) if p)
     raw_full = " ".join(p for p in (family_name, middle_name, given_name) if p and p.strip())
     now = utcnow()
     resident = Resident(
-        personal_id=pid, family_name=family, middle_name=middle, given_name=given, full_name=full,
+        personal_id=pid,
+        family_name=family,
+        middle_name=middle,
+        given_name=given,
+        full_name=full,
         full_name_raw=raw_full if " ".join(raw_full.split()) != full else None,
-        search_key=fold(full), given_key=fold(given), gender=g, date_of_birth=dob, place_of_birth=place,
-        ethnicity=(mother or father).ethnicity if (mother or father) else "Kinh", nationality="Việt Nam",
-        status="alive", commune_code=household.commune_code, address_detail=household.address_detail,
-        household_id=household.id, relation_to_head=relation, version=1, created_at=now, updated_at=now,
+        search_key=fold(full),
+        given_key=fold(given),
+        gender=g,
+        date_of_birth=dob,
+        place_of_birth=place,
+        ethnicity=(mother or father).ethnicity if (mother or father) else "Kinh",
+        nationality="Việt Nam",
+        status="alive",
+        commune_code=household.commune_code,
+        address_detail=household.address_detail,
+        household_id=household.id,
+        relation_to_head=relation,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     session.add(resident)
     session.flush()
     changes: dict[str, list[Any]] = {
-        f: [None, getattr(resident, f)] for f in (
-            "personal_id", "family_name", "middle_name", "given_name", "gender", "date_of_birth", "place_of_birth",
-            "commune_code", "household_id", "relation_to_head")
+        f: [None, getattr(resident, f)]
+        for f in (
+            "personal_id",
+            "family_name",
+            "middle_name",
+            "given_name",
+            "gender",
+            "date_of_birth",
+            "place_of_birth",
+            "commune_code",
+            "household_id",
+            "relation_to_head",
+        )
     }
     if mother:
         changes["mother_id"] = [None, mother.personal_id]
     if father:
         changes["father_id"] = [None, father.personal_id]
     _write_history(session, actor, resident, "birth", changes, src)
-    audit.record(session, actor, "resident.birth", "resident", pid, {"household": household.id, "source": src})
+    audit.record(
+        session, actor, "resident.birth", "resident", pid, {"household": household.id, "source": src}
+    )
     return _to_out(resident, household.code)
 
 
-def record_death(session: Session, actor: Actor, personal_id: str, date_of_death: date | str,
-                 source: str = "") -> ResidentOut:
+def record_death(
+    session: Session, actor: Actor, personal_id: str, date_of_death: date | str, source: str = ""
+) -> ResidentOut:
     """Mark a resident deceased; the row stays (history, other agencies' records point at it)."""
     _require_writer(actor)
     resident = _resident_for_change(session, actor, personal_id)
     dod = _date(date_of_death, "date_of_death", not_before=resident.date_of_birth)
     src = _short_text(source, "source", 120, "Nguồn", "source")
     if resident.status == "deceased":
-        raise Conflict("resident.already_deceased", "Cư dân này đã được ghi nhận là đã mất.",
-                       "This resident is already recorded as deceased.")
+        raise Conflict(
+            "resident.already_deceased",
+            "Cư dân này đã được ghi nhận là đã mất.",
+            "This resident is already recorded as deceased.",
+        )
     changes = {"status": [resident.status, "deceased"], "date_of_death": [None, dod]}
     resident.status = "deceased"
     resident.date_of_death = dod
@@ -827,15 +1041,23 @@ def record_move(
     """
     _require_writer(actor)
     if kind not in MOVE_KINDS:
-        raise InvalidInput("move.kind", "Loại thay đổi phải là thường trú, tạm trú hoặc tạm vắng.",
-                           "The kind must be permanent, temporary or absence.", field="kind")
+        raise InvalidInput(
+            "move.kind",
+            "Loại thay đổi phải là thường trú, tạm trú hoặc tạm vắng.",
+            "The kind must be permanent, temporary or absence.",
+            field="kind",
+        )
     start = _date(date_from, "date_from", not_before=date(1900, 1, 1))
     end = None
     if date_to not in (None, ""):
         end = date_to if isinstance(date_to, date) else parse_vn_date(str(date_to)[:40], allow_future=True)
         if end <= start:
-            raise InvalidInput("date.order", "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must be after the start.",
-                               field="date_to")
+            raise InvalidInput(
+                "date.order",
+                "Ngày kết thúc phải sau ngày bắt đầu.",
+                "The end date must be after the start.",
+                field="date_to",
+            )
     detail = _short_text(address_detail, "address_detail", 300, "Địa chỉ", "address")
     src = _short_text(source, "source", 120, "Nguồn", "source")
     key = (personal_id or "").strip()
@@ -847,8 +1069,12 @@ def record_move(
     if actor.kind == "citizen":
         raise not_found("cư dân", "resident")
     if start < resident.date_of_birth:
-        raise InvalidInput("date.order", "Ngày bắt đầu trước ngày sinh.", "The start date is before the date of birth.",
-                           field="date_from")
+        raise InvalidInput(
+            "date.order",
+            "Ngày bắt đầu trước ngày sinh.",
+            "The start date is before the date of birth.",
+            field="date_from",
+        )
 
     changes: dict[str, list[Any]] = {}
     household: Household | None = None
@@ -857,48 +1083,84 @@ def record_move(
         if not _may_see(actor, resident):
             raise not_found("cư dân", "resident")
         if not detail:
-            raise InvalidInput("address_detail.missing", "Chưa nhập nơi đến.", "Enter the destination.",
-                               field="address_detail")
+            raise InvalidInput(
+                "address_detail.missing",
+                "Chưa nhập nơi đến.",
+                "Enter the destination.",
+                field="address_detail",
+            )
         updates = {"absent_from": start, "absent_to": end, "absent_destination": detail}
     else:
         commune = _commune_2024(to_commune_code)
         _require_commune(actor, commune)
         if not detail and household_id in (None, ""):
-            raise InvalidInput("address_detail.missing", "Chưa nhập địa chỉ (số nhà, thôn, tổ).",
-                               "Enter the address (house number, hamlet).", field="address_detail")
+            raise InvalidInput(
+                "address_detail.missing",
+                "Chưa nhập địa chỉ (số nhà, thôn, tổ).",
+                "Enter the address (house number, hamlet).",
+                field="address_detail",
+            )
         if kind == "temporary":
-            updates = {"temp_commune_code": commune, "temp_address": detail, "temp_from": start, "temp_to": end}
+            updates = {
+                "temp_commune_code": commune,
+                "temp_address": detail,
+                "temp_from": start,
+                "temp_to": end,
+            }
         else:
             if household_id not in (None, ""):
                 household = session.get(Household, int(household_id))
                 if household is None or household.commune_code != commune:
-                    raise InvalidInput("household.unknown", "Không tìm thấy hộ gia đình này ở xã/phường đến.",
-                                       "No such household in the destination commune.", field="household_id")
+                    raise InvalidInput(
+                        "household.unknown",
+                        "Không tìm thấy hộ gia đình này ở xã/phường đến.",
+                        "No such household in the destination commune.",
+                        field="household_id",
+                    )
                 detail = detail or household.address_detail
             else:
                 new_household = True
-            if commune == resident.commune_code and household is not None and household.id == resident.household_id:
-                raise InvalidInput("move.same", "Cư dân đã thường trú tại hộ này.",
-                                   "The resident already lives in this household.", field="household_id")
-            updates = {"commune_code": commune, "address_detail": detail,
-                       "relation_to_head": "Chủ hộ" if new_household else "Thành viên",
-                       "absent_from": None, "absent_to": None, "absent_destination": None}
+            if (
+                commune == resident.commune_code
+                and household is not None
+                and household.id == resident.household_id
+            ):
+                raise InvalidInput(
+                    "move.same",
+                    "Cư dân đã thường trú tại hộ này.",
+                    "The resident already lives in this household.",
+                    field="household_id",
+                )
+            updates = {
+                "commune_code": commune,
+                "address_detail": detail,
+                "relation_to_head": "Chủ hộ" if new_household else "Thành viên",
+                "absent_from": None,
+                "absent_to": None,
+                "absent_destination": None,
+            }
 
     # Everything is valid: write.
     if kind == "permanent":
         old_household_id = resident.household_id
         if new_household:
-            household = Household(code=_new_household_code(session, updates["commune_code"]),
-                                  commune_code=updates["commune_code"], address_detail=detail, created_at=utcnow())
+            household = Household(
+                code=_new_household_code(session, updates["commune_code"]),
+                commune_code=updates["commune_code"],
+                address_detail=detail,
+                created_at=utcnow(),
+            )
             session.add(household)
             session.flush()
             household.head_resident_id = resident.id
         assert household is not None
         updates["household_id"] = household.id
         if old_household_id is not None:
-            session.execute(update(Household).where(Household.id == old_household_id,
-                                                    Household.head_resident_id == resident.id)
-                            .values(head_resident_id=None))
+            session.execute(
+                update(Household)
+                .where(Household.id == old_household_id, Household.head_resident_id == resident.id)
+                .values(head_resident_id=None)
+            )
     for field, value in updates.items():
         old = getattr(resident, field)
         if old != value:
@@ -908,8 +1170,14 @@ def record_move(
     resident.version += 1
     resident.updated_at = utcnow()
     _write_history(session, actor, resident, f"move.{kind}", changes, src)
-    audit.record(session, actor, f"resident.move.{kind}", "resident", resident.personal_id,
-                 {"fields": sorted(changes), "source": src})
+    audit.record(
+        session,
+        actor,
+        f"resident.move.{kind}",
+        "resident",
+        resident.personal_id,
+        {"fields": sorted(changes), "source": src},
+    )
     session.flush()
     return _to_out(resident, _household_code(session, resident.household_id))
 
@@ -922,12 +1190,30 @@ def _new_household_code(session: Session, commune_code: str) -> str:
     raise Conflict("household.code", "Không cấp được mã hộ mới.", "Could not assign a household code.")
 
 
-CORRECTABLE = ("family_name", "middle_name", "given_name", "gender", "date_of_birth", "place_of_birth", "ethnicity",
-               "nationality", "phone", "address_detail", "old_id", "relation_to_head")
+CORRECTABLE = (
+    "family_name",
+    "middle_name",
+    "given_name",
+    "gender",
+    "date_of_birth",
+    "place_of_birth",
+    "ethnicity",
+    "nationality",
+    "phone",
+    "address_detail",
+    "old_id",
+    "relation_to_head",
+)
 
 
-def correct_resident(session: Session, actor: Actor, personal_id: str, changes: dict[str, Any],
-                     expected_version: int, source: str) -> ResidentOut:
+def correct_resident(
+    session: Session,
+    actor: Actor,
+    personal_id: str,
+    changes: dict[str, Any],
+    expected_version: int,
+    source: str,
+) -> ResidentOut:
     """Correct recorded facts (a misspelt name, a wrong place of birth) with optimistic locking:
     the caller sends the version it saw, and a concurrent change makes this one a Conflict.
 
@@ -937,15 +1223,26 @@ def correct_resident(session: Session, actor: Actor, personal_id: str, changes: 
     resident = _resident_for_change(session, actor, personal_id)
     unknown = sorted(set(changes) - set(CORRECTABLE))
     if unknown or not changes:
-        raise InvalidInput("correction.fields", "Chỉ sửa được: " + ", ".join(CORRECTABLE) + ".",
-                           "Only these fields can be corrected: " + ", ".join(CORRECTABLE) + ".", fields=unknown)
+        raise InvalidInput(
+            "correction.fields",
+            "Chỉ sửa được: " + ", ".join(CORRECTABLE) + ".",
+            "Only these fields can be corrected: " + ", ".join(CORRECTABLE) + ".",
+            fields=unknown,
+        )
     src = _short_text(source, "source", 120, "Nguồn", "source")
     if not src:
-        raise InvalidInput("source.missing", "Cần ghi căn cứ (nguồn) của việc sửa.",
-                           "Give the source (document) of the correction.", field="source")
+        raise InvalidInput(
+            "source.missing",
+            "Cần ghi căn cứ (nguồn) của việc sửa.",
+            "Give the source (document) of the correction.",
+            field="source",
+        )
     if int(expected_version) != resident.version:
-        raise Conflict("resident.stale", "Hồ sơ đã được người khác cập nhật. Vui lòng tải lại và sửa lại.",
-                       "Someone else changed this record meanwhile. Reload it and correct it again.")
+        raise Conflict(
+            "resident.stale",
+            "Hồ sơ đã được người khác cập nhật. Vui lòng tải lại và sửa lại.",
+            "Someone else changed this record meanwhile. Reload it and correct it again.",
+        )
     new: dict[str, Any] = {}
     for field, value in changes.items():
         if field in _NAME_LIMITS:
@@ -957,19 +1254,30 @@ def correct_resident(session: Session, actor: Actor, personal_id: str, changes: 
         elif field == "old_id":
             text = str(value or "").strip()
             if text and not is_cmnd(text):
-                raise InvalidInput("old_id.format", "Số CMND cũ phải gồm đúng 9 chữ số.",
-                                   "An old CMND number has exactly 9 digits.", field="old_id")
+                raise InvalidInput(
+                    "old_id.format",
+                    "Số CMND cũ phải gồm đúng 9 chữ số.",
+                    "An old CMND number has exactly 9 digits.",
+                    field="old_id",
+                )
             new[field] = text or None
         elif field == "phone":
             text = re.sub(r"[\s.\-]", "", str(value or ""))
             if text and not re.fullmatch(r"\+?\d{9,12}", text):
-                raise InvalidInput("phone.format", "Số điện thoại không hợp lệ.", "That is not a valid phone number.",
-                                   field="phone")
+                raise InvalidInput(
+                    "phone.format",
+                    "Số điện thoại không hợp lệ.",
+                    "That is not a valid phone number.",
+                    field="phone",
+                )
             new[field] = text or None
         else:
             new[field] = _short_text(str(value or ""), field, 200, "Giá trị", "value")
-    check_personal_id(resident.personal_id, new.get("date_of_birth", resident.date_of_birth),
-                      new.get("gender", resident.gender))
+    check_personal_id(
+        resident.personal_id,
+        new.get("date_of_birth", resident.date_of_birth),
+        new.get("gender", resident.gender),
+    )
     diff = {f: [getattr(resident, f), v] for f, v in new.items() if getattr(resident, f) != v}
     if not diff:
         return _to_out(resident, _household_code(session, resident.household_id))
@@ -984,8 +1292,14 @@ def correct_resident(session: Session, actor: Actor, personal_id: str, changes: 
     resident.version += 1
     resident.updated_at = utcnow()
     _write_history(session, actor, resident, "correction", diff, src)
-    audit.record(session, actor, "resident.correct", "resident", resident.personal_id,
-                 {"fields": sorted(diff), "source": src})
+    audit.record(
+        session,
+        actor,
+        "resident.correct",
+        "resident",
+        resident.personal_id,
+        {"fields": sorted(diff), "source": src},
+    )
     session.flush()
     return _to_out(resident, _household_code(session, resident.household_id))
 
@@ -1019,7 +1333,9 @@ def communes_for(actor: Actor) -> list[CommuneChoice]:
 AUDIT_READERS = frozenset({"auditor", "admin"})
 
 
-def audit_trail(session: Session, actor: Actor, resident: ResidentOut, limit: int = 20) -> list[audit.AuditEntry]:
+def audit_trail(
+    session: Session, actor: Actor, resident: ResidentOut, limit: int = 20
+) -> list[audit.AuditEntry]:
     """Recent audit entries about a resident, for auditors only (others get an empty list)."""
     if actor.kind != "official" or actor.role not in AUDIT_READERS:
         return []

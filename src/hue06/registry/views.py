@@ -23,7 +23,10 @@ from hue06.web.templating import render
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 
-NAV = [{"href": "/registry/residents", "label": "Tìm cư dân"}, {"href": "/registry/map", "label": "Bản đồ địa chỉ số"}]
+NAV = [
+    {"href": "/registry/residents", "label": "Tìm cư dân"},
+    {"href": "/registry/map", "label": "Bản đồ địa chỉ số"},
+]
 PAGE_SIZE = 20
 TABLE_PAGE = 200
 
@@ -37,8 +40,11 @@ def _writer(who: Actor) -> bool:
 
 def _require_writer(who: Actor) -> None:
     if not _writer(who):
-        raise Forbidden("registry.role", "Tài khoản của bạn không cập nhật được dữ liệu dân cư.",
-                        "Your account may not change the register.")
+        raise Forbidden(
+            "registry.role",
+            "Tài khoản của bạn không cập nhật được dữ liệu dân cư.",
+            "Your account may not change the register.",
+        )
 
 
 def _page(request: Request, template: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
@@ -61,15 +67,31 @@ def registry_home() -> Response:
 
 
 @router.get("/residents")
-def search_page(request: Request, q: str = "", dob: str = "", year: str = "", commune: str = "", page: int = 1,
-                who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def search_page(
+    request: Request,
+    q: str = "",
+    dob: str = "",
+    year: str = "",
+    commune: str = "",
+    page: int = 1,
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     form = {"q": q, "dob": dob, "year": year, "commune": commune}
     result, errors = None, {}
     page = max(1, min(page, service.MAX_OFFSET // PAGE_SIZE))
     if any(v.strip() for v in form.values()):
         try:
-            result = service.search_residents(session, who, q=q, dob=dob or None, year=year or None,
-                                              commune=commune or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            result = service.search_residents(
+                session,
+                who,
+                q=q,
+                dob=dob or None,
+                year=year or None,
+                commune=commune or None,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
         except InvalidInput as exc:
             errors = _error_dict(request, exc, "q")
     query = {k: v for k, v in form.items() if v}
@@ -77,31 +99,55 @@ def search_page(request: Request, q: str = "", dob: str = "", year: str = "", co
         "prev": f"?{urlencode({**query, 'page': page - 1})}" if result and page > 1 else None,
         "next": f"?{urlencode({**query, 'page': page + 1})}" if result and result.has_more else None,
     }
-    return _page(request, "registry/search.html", {
-        "form": form, "result": result, "errors": errors, "page": page, "links": links,
-        "communes": service.communes_for(who), "can_write": _writer(who),
-    }, status_code=422 if errors else 200)
+    return _page(
+        request,
+        "registry/search.html",
+        {
+            "form": form,
+            "result": result,
+            "errors": errors,
+            "page": page,
+            "links": links,
+            "communes": service.communes_for(who),
+            "can_write": _writer(who),
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 # ---------------------------------------------------------------------------- resident and household
 
 
 @router.get("/residents/{personal_id}")
-def resident_page(request: Request, personal_id: str, done: str = "", who: Actor = Depends(official_page),
-                  session: Session = Depends(db)) -> Response:
+def resident_page(
+    request: Request,
+    personal_id: str,
+    done: str = "",
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     resident = service.get_resident(session, personal_id, who, purpose="xem hồ sơ")
     household = service.household_view(session, resident.household_id, who) if resident.household_id else None
-    return _page(request, "registry/resident.html", {
-        "r": resident, "household": household, "addresses": service.digital_addresses_of(session, resident),
-        "history": service.resident_history(session, resident), "trail": service.audit_trail(session, who, resident),
-        "birth_province": service.birth_province_name(resident.personal_id), "can_write": _writer(who),
-        "done": done,
-    })
+    return _page(
+        request,
+        "registry/resident.html",
+        {
+            "r": resident,
+            "household": household,
+            "addresses": service.digital_addresses_of(session, resident),
+            "history": service.resident_history(session, resident),
+            "trail": service.audit_trail(session, who, resident),
+            "birth_province": service.birth_province_name(resident.personal_id),
+            "can_write": _writer(who),
+            "done": done,
+        },
+    )
 
 
 @router.get("/households/{household_id}")
-def household_page(request: Request, household_id: int, who: Actor = Depends(official_page),
-                   session: Session = Depends(db)) -> Response:
+def household_page(
+    request: Request, household_id: int, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     household = service.household_view(session, household_id, who)
     return _page(request, "registry/household.html", {"h": household, "can_write": _writer(who)})
 
@@ -122,15 +168,24 @@ def svg_points(data: CommuneAddressesOut, width: int = 640) -> dict[str, Any]:
     sx = (width - 2 * pad) / span_x
     sy = (height - 2 * pad) / span_y
     points = [
-        {"x": round(pad + (a.lon - lon0) * mid * sx, 1), "y": round(height - pad - (a.lat - lat0) * sy, 1), "a": a}
+        {
+            "x": round(pad + (a.lon - lon0) * mid * sx, 1),
+            "y": round(height - pad - (a.lat - lat0) * sy, 1),
+            "a": a,
+        }
         for a in data.addresses
     ]
     return {"width": width, "height": height, "points": points}
 
 
 @router.get("/map")
-def map_page(request: Request, commune: str = "", page: int = 1, who: Actor = Depends(official_page),
-             session: Session = Depends(db)) -> Response:
+def map_page(
+    request: Request,
+    commune: str = "",
+    page: int = 1,
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     choices = service.communes_for(who)
     if not commune and choices:
         commune = choices[0].code
@@ -143,10 +198,21 @@ def map_page(request: Request, commune: str = "", page: int = 1, who: Actor = De
     page = max(1, page)
     rows = data.addresses[(page - 1) * TABLE_PAGE : page * TABLE_PAGE] if data else []
     pages = (len(data.addresses) + TABLE_PAGE - 1) // TABLE_PAGE if data else 0
-    return _page(request, "registry/map.html", {
-        "communes": choices, "commune": commune, "data": data, "svg": svg, "errors": errors, "rows": rows,
-        "page": page, "pages": pages,
-    }, status_code=422 if errors else 200)
+    return _page(
+        request,
+        "registry/map.html",
+        {
+            "communes": choices,
+            "commune": commune,
+            "data": data,
+            "svg": svg,
+            "errors": errors,
+            "rows": rows,
+            "page": page,
+            "pages": pages,
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 # ---------------------------------------------------------------------------- forms
@@ -157,95 +223,194 @@ def _members_by_gender(household: Any, gender: str) -> list[Any]:
 
 
 @router.get("/households/{household_id}/birth")
-def birth_form(request: Request, household_id: int, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def birth_form(
+    request: Request, household_id: int, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     _require_writer(who)
     household = service.household_view(session, household_id, who)
-    return _page(request, "registry/birth.html", {
-        "h": household, "form": {"relation_to_head": "Con", "gender": ""}, "errors": {},
-        "mothers": _members_by_gender(household, "female"), "fathers": _members_by_gender(household, "male")})
+    return _page(
+        request,
+        "registry/birth.html",
+        {
+            "h": household,
+            "form": {"relation_to_head": "Con", "gender": ""},
+            "errors": {},
+            "mothers": _members_by_gender(household, "female"),
+            "fathers": _members_by_gender(household, "male"),
+        },
+    )
 
 
 @router.post("/households/{household_id}/birth", dependencies=[Depends(csrf_protect)])
 def birth_submit(
-    request: Request, household_id: int, family_name: str = Form(""), middle_name: str = Form(""),
-    given_name: str = Form(""), gender: str = Form(""), date_of_birth: str = Form(""), place_of_birth: str = Form(""),
-    relation_to_head: str = Form(""), mother_id: str = Form(""), father_id: str = Form(""), source: str = Form(""),
-    who: Actor = Depends(official_page), session: Session = Depends(db),
+    request: Request,
+    household_id: int,
+    family_name: str = Form(""),
+    middle_name: str = Form(""),
+    given_name: str = Form(""),
+    gender: str = Form(""),
+    date_of_birth: str = Form(""),
+    place_of_birth: str = Form(""),
+    relation_to_head: str = Form(""),
+    mother_id: str = Form(""),
+    father_id: str = Form(""),
+    source: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
 ) -> Response:
     _require_writer(who)
-    form = {"family_name": family_name, "middle_name": middle_name, "given_name": given_name, "gender": gender,
-            "date_of_birth": date_of_birth, "place_of_birth": place_of_birth, "relation_to_head": relation_to_head,
-            "mother_id": mother_id, "father_id": father_id, "source": source}
+    form = {
+        "family_name": family_name,
+        "middle_name": middle_name,
+        "given_name": given_name,
+        "gender": gender,
+        "date_of_birth": date_of_birth,
+        "place_of_birth": place_of_birth,
+        "relation_to_head": relation_to_head,
+        "mother_id": mother_id,
+        "father_id": father_id,
+        "source": source,
+    }
     try:
-        baby = service.register_birth(session, who, household_id=household_id, **{
-            **form, "mother_id": mother_id or None, "father_id": father_id or None})
+        baby = service.register_birth(
+            session,
+            who,
+            household_id=household_id,
+            **{**form, "mother_id": mother_id or None, "father_id": father_id or None},
+        )
     except InvalidInput as exc:
         session.rollback()
         household = service.household_view(session, household_id, who)
-        return _page(request, "registry/birth.html", {
-            "h": household, "form": form, "errors": _error_dict(request, exc),
-            "mothers": _members_by_gender(household, "female"), "fathers": _members_by_gender(household, "male")},
-            status_code=422)
+        return _page(
+            request,
+            "registry/birth.html",
+            {
+                "h": household,
+                "form": form,
+                "errors": _error_dict(request, exc),
+                "mothers": _members_by_gender(household, "female"),
+                "fathers": _members_by_gender(household, "male"),
+            },
+            status_code=422,
+        )
     return RedirectResponse(f"/registry/residents/{baby.personal_id}?done=birth", status_code=303)
 
 
 @router.get("/residents/{personal_id}/death")
-def death_form(request: Request, personal_id: str, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def death_form(
+    request: Request, personal_id: str, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="khai tử")
     return _page(request, "registry/death.html", {"r": resident, "form": {}, "errors": {}})
 
 
 @router.post("/residents/{personal_id}/death", dependencies=[Depends(csrf_protect)])
-def death_submit(request: Request, personal_id: str, date_of_death: str = Form(""), source: str = Form(""),
-                 who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def death_submit(
+    request: Request,
+    personal_id: str,
+    date_of_death: str = Form(""),
+    source: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     _require_writer(who)
     try:
         service.record_death(session, who, personal_id, date_of_death, source=source)
     except InvalidInput as exc:
         session.rollback()
         resident = service.get_resident(session, personal_id, who, purpose="khai tử")
-        return _page(request, "registry/death.html", {
-            "r": resident, "form": {"date_of_death": date_of_death, "source": source},
-            "errors": _error_dict(request, exc, "date_of_death")}, status_code=422)
+        return _page(
+            request,
+            "registry/death.html",
+            {
+                "r": resident,
+                "form": {"date_of_death": date_of_death, "source": source},
+                "errors": _error_dict(request, exc, "date_of_death"),
+            },
+            status_code=422,
+        )
     return RedirectResponse(f"/registry/residents/{personal_id}?done=death", status_code=303)
 
 
 @router.get("/residents/{personal_id}/move")
-def move_form(request: Request, personal_id: str, who: Actor = Depends(official_page),
-              session: Session = Depends(db)) -> Response:
+def move_form(
+    request: Request, personal_id: str, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     _require_writer(who)
     resident = service.get_resident(session, personal_id, who, purpose="thay đổi cư trú")
-    return _page(request, "registry/move.html", {
-        "r": resident, "form": {"kind": "permanent", "to_commune_code": resident.commune_code}, "errors": {},
-        "communes": service.communes_for(who)})
+    return _page(
+        request,
+        "registry/move.html",
+        {
+            "r": resident,
+            "form": {"kind": "permanent", "to_commune_code": resident.commune_code},
+            "errors": {},
+            "communes": service.communes_for(who),
+        },
+    )
 
 
 @router.post("/residents/{personal_id}/move", dependencies=[Depends(csrf_protect)])
 def move_submit(
-    request: Request, personal_id: str, kind: str = Form("permanent"), to_commune_code: str = Form(""),
-    address_detail: str = Form(""), household_id: str = Form(""), date_from: str = Form(""), date_to: str = Form(""),
-    source: str = Form(""), who: Actor = Depends(official_page), session: Session = Depends(db),
+    request: Request,
+    personal_id: str,
+    kind: str = Form("permanent"),
+    to_commune_code: str = Form(""),
+    address_detail: str = Form(""),
+    household_id: str = Form(""),
+    date_from: str = Form(""),
+    date_to: str = Form(""),
+    source: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
 ) -> Response:
     _require_writer(who)
-    form = {"kind": kind, "to_commune_code": to_commune_code, "address_detail": address_detail,
-            "household_id": household_id, "date_from": date_from, "date_to": date_to, "source": source}
+    form = {
+        "kind": kind,
+        "to_commune_code": to_commune_code,
+        "address_detail": address_detail,
+        "household_id": household_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "source": source,
+    }
     try:
         hid = int(household_id) if household_id.strip() else None
     except ValueError:
         hid = -1
     try:
         if hid == -1:
-            raise InvalidInput("household.unknown", "Mã hộ phải là một số.", "The household number must be a number.",
-                               field="household_id")
-        service.record_move(session, who, personal_id, to_commune_code=to_commune_code, address_detail=address_detail,
-                            household_id=hid, kind=kind, date_from=date_from, date_to=date_to or None, source=source)
+            raise InvalidInput(
+                "household.unknown",
+                "Mã hộ phải là một số.",
+                "The household number must be a number.",
+                field="household_id",
+            )
+        service.record_move(
+            session,
+            who,
+            personal_id,
+            to_commune_code=to_commune_code,
+            address_detail=address_detail,
+            household_id=hid,
+            kind=kind,
+            date_from=date_from,
+            date_to=date_to or None,
+            source=source,
+        )
     except InvalidInput as exc:
         session.rollback()
         resident = service.get_resident(session, personal_id, who, purpose="thay đổi cư trú")
-        return _page(request, "registry/move.html", {
-            "r": resident, "form": form, "errors": _error_dict(request, exc), "communes": service.communes_for(who)},
-            status_code=422)
+        return _page(
+            request,
+            "registry/move.html",
+            {
+                "r": resident,
+                "form": form,
+                "errors": _error_dict(request, exc),
+                "communes": service.communes_for(who),
+            },
+            status_code=422,
+        )
     return RedirectResponse(f"/registry/residents/{personal_id}?done=move", status_code=303)

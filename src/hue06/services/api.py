@@ -39,8 +39,9 @@ def procedure(code: str, session: Session = Depends(db)) -> ProcedureOut:
 
 @router.put("/procedures/{code}", response_model=ProcedureOut, dependencies=[Depends(_csrf_unless_token)])
 @commits
-def update_procedure(code: str, body: ProcedureUpdate, who: Actor = Depends(official),
-                     session: Session = Depends(db)) -> ProcedureOut:
+def update_procedure(
+    code: str, body: ProcedureUpdate, who: Actor = Depends(official), session: Session = Depends(db)
+) -> ProcedureOut:
     """Administrators only; `version` must be the one read (409 if someone saved in between)."""
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     return ProcedureOut.model_validate(service.update_procedure(session, who, code, changes, body.version))
@@ -48,15 +49,27 @@ def update_procedure(code: str, body: ProcedureUpdate, who: Actor = Depends(offi
 
 def _out(session: Session, d) -> DossierOut:  # type: ignore[no-untyped-def]
     proc = service.get_procedure_by_id(session, d.procedure_id)
-    return DossierOut(id=d.id, code=d.code, procedure_code=proc.code, status=d.status, channel=d.channel, fee=d.fee,
-                      paid=d.paid, submitted_at=d.submitted_at, due_date=d.due_date, finished_at=d.finished_at,
-                      decision=d.decision, version=d.version)
+    return DossierOut(
+        id=d.id,
+        code=d.code,
+        procedure_code=proc.code,
+        status=d.status,
+        channel=d.channel,
+        fee=d.fee,
+        paid=d.paid,
+        submitted_at=d.submitted_at,
+        due_date=d.due_date,
+        finished_at=d.finished_at,
+        decision=d.decision,
+        version=d.version,
+    )
 
 
 @router.get("/inbox", response_model=list[DossierOut])
 @commits
-def inbox(status: str = "open", page: int = 1, who: Actor = Depends(official),
-          session: Session = Depends(db)) -> list[DossierOut]:
+def inbox(
+    status: str = "open", page: int = 1, who: Actor = Depends(official), session: Session = Depends(db)
+) -> list[DossierOut]:
     box = service.inbox(session, who, status=status, page=page)
     return [_out(session, d) for d, _ in box.rows]
 
@@ -70,11 +83,18 @@ def dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -
     return _out(session, service.get_dossier(session, who, dossier_id))
 
 
-@router.post("/dossiers/{dossier_id}/{action}", response_model=DossierOut,
-             dependencies=[Depends(_csrf_unless_token)])
+@router.post(
+    "/dossiers/{dossier_id}/{action}", response_model=DossierOut, dependencies=[Depends(_csrf_unless_token)]
+)
 @commits
-def dossier_action(dossier_id: int, action: str, body: OfficerAction, request: Request,
-                   who: Actor = Depends(official), session: Session = Depends(db)) -> DossierOut:
+def dossier_action(
+    dossier_id: int,
+    action: str,
+    body: OfficerAction,
+    request: Request,
+    who: Actor = Depends(official),
+    session: Session = Depends(db),
+) -> DossierOut:
     """receive / supplement / approve / refuse / issue / return, with the version the officer saw."""
     if action not in ("receive", "supplement", "approve", "refuse", "issue", "return"):
         raise not_found("thao tác", "action")
@@ -88,7 +108,9 @@ def statistics(request: Request, who: Actor = Depends(official), session: Sessio
         d_from = date.fromisoformat(request.query_params.get("from", ""))
         d_to = date.fromisoformat(request.query_params.get("to", ""))
     except ValueError:
-        raise InvalidInput("stats.date", "Cần from và to dạng YYYY-MM-DD.", "from and to (YYYY-MM-DD) are required.") from None
+        raise InvalidInput(
+            "stats.date", "Cần from và to dạng YYYY-MM-DD.", "from and to (YYYY-MM-DD) are required."
+        ) from None
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     return StatsOut.model_validate(result.to_json())
 
@@ -100,8 +122,13 @@ async def raw_body(request: Request) -> bytes:
 
 @router.post("/payments/callback/{gateway}")
 @commits
-def payment_callback(gateway: str, request: Request, signature: str = Header("", alias=SIGNATURE_HEADER),
-                     body: bytes = Depends(raw_body), session: Session = Depends(db)) -> dict[str, object]:
+def payment_callback(
+    gateway: str,
+    request: Request,
+    signature: str = Header("", alias=SIGNATURE_HEADER),
+    body: bytes = Depends(raw_body),
+    session: Session = Depends(db),
+) -> dict[str, object]:
     """Server-to-server notice from a payment gateway, signed with HMAC-SHA256 over the raw body."""
     if gateway != "simulator":
         raise not_found("cổng thanh toán", "gateway")

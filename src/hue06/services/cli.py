@@ -18,7 +18,9 @@ def _day(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(InvalidInput("stats.date", f"{what} phải có dạng YYYY-MM-DD.", f"{what} must be YYYY-MM-DD.")) from None
+        raise fail(
+            InvalidInput("stats.date", f"{what} phải có dạng YYYY-MM-DD.", f"{what} must be YYYY-MM-DD.")
+        ) from None
 
 
 @app.command("stats")
@@ -43,8 +45,10 @@ def stats_command(
         console.print(f"XLSX: {xlsx}")
     if as_json:
         data = result.to_json()
-        data["services"] = [{k: r[k] for k in ("code", "name", "total", "online", "online_rate", "on_time", "overdue")}
-                            for r in data["services"]]
+        data["services"] = [
+            {k: r[k] for k in ("code", "name", "total", "online", "online_rate", "on_time", "overdue")}
+            for r in data["services"]
+        ]
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
     from rich.table import Table
@@ -53,11 +57,25 @@ def stats_command(
     for col in ("STT", "Dịch vụ công", "Tổng", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"):
         table.add_column(col, justify="left" if col == "Dịch vụ công" else "right")
     for r in result.services:
-        table.add_row(str(r["no"] or ""), r["name"][:70], f"{r['total']:,}", f"{r['online']:,}",
-                      f"{r['online_rate']:.0%}", f"{r['on_time']:,}", f"{r['overdue']:,}")
+        table.add_row(
+            str(r["no"] or ""),
+            r["name"][:70],
+            f"{r['total']:,}",
+            f"{r['online']:,}",
+            f"{r['online_rate']:.0%}",
+            f"{r['on_time']:,}",
+            f"{r['overdue']:,}",
+        )
     t = result.totals
-    table.add_row("", "Tổng cộng", f"{t['total']:,}", f"{t['online']:,}", f"{t['online_rate']:.0%}",
-                  f"{t['on_time']:,}", f"{t['overdue']:,}")
+    table.add_row(
+        "",
+        "Tổng cộng",
+        f"{t['total']:,}",
+        f"{t['online']:,}",
+        f"{t['online_rate']:.0%}",
+        f"{t['on_time']:,}",
+        f"{t['overdue']:,}",
+    )
     out.print(table)
 
 

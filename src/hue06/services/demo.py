@@ -32,7 +32,9 @@ def setup(ctx) -> list[str]:  # type: ignore[no-untyped-def]
         service.ensure_catalogue(session)
         for username, role, unit, agency, name in OFFICERS:
             if identity.get_official_by_username(session, username) is None:
-                identity.create_official(session, username, ctx.password, role, unit, full_name=name, agency=agency)
+                identity.create_official(
+                    session, username, ctx.password, role, unit, full_name=name, agency=agency
+                )
             else:
                 identity.reset_password(session, username, ctx.password)
             lines.append(f"  {username:<10} {role:<9} {unit:<6} {name}")

@@ -101,8 +101,11 @@ class Form:
 
 
 def _schema_error(detail: str) -> InvalidInput:
-    return InvalidInput("eform.schema", f"Biểu mẫu điện tử không hợp lệ: {detail}",
-                        f"The e-form schema is not valid: {detail}")
+    return InvalidInput(
+        "eform.schema",
+        f"Biểu mẫu điện tử không hợp lệ: {detail}",
+        f"The e-form schema is not valid: {detail}",
+    )
 
 
 def parse_schema(schema: dict[str, Any]) -> Form:
@@ -123,8 +126,15 @@ def parse_schema(schema: dict[str, Any]) -> Form:
             if bind not in REGISTER_ATTRIBUTES:
                 raise _schema_error(f"{name}: unknown register attribute {bind}")
             vi, en = REGISTER_ATTRIBUTES[bind]
-            fields.append(Field(name=name, type="text", label=raw.get("label", vi), label_en=raw.get("label_en", en),
-                                bind=bind))
+            fields.append(
+                Field(
+                    name=name,
+                    type="text",
+                    label=raw.get("label", vi),
+                    label_en=raw.get("label_en", en),
+                    bind=bind,
+                )
+            )
             continue
         ftype = raw.get("type", "text")
         if ftype not in FIELD_TYPES:
@@ -140,13 +150,25 @@ def parse_schema(schema: dict[str, Any]) -> Form:
         when = raw.get("when")
         if when is not None and (not isinstance(when, dict) or "field" not in when):
             raise _schema_error(f"{name}: 'when' needs a field")
-        fields.append(Field(
-            name=name, type=ftype, label=str(raw.get("label", name)), label_en=str(raw.get("label_en", "")),
-            required=bool(raw.get("required", False)), hint=str(raw.get("hint", "")),
-            hint_en=str(raw.get("hint_en", "")), page=str(raw.get("page", "")) or "chung",
-            options=options, min=raw.get("min"), max=raw.get("max"), max_length=raw.get("max_length"),  # type: ignore[arg-type]
-            pattern=raw.get("pattern"), default=raw.get("default"), when=when,
-        ))
+        fields.append(
+            Field(
+                name=name,
+                type=ftype,
+                label=str(raw.get("label", name)),
+                label_en=str(raw.get("label_en", "")),
+                required=bool(raw.get("required", False)),
+                hint=str(raw.get("hint", "")),
+                hint_en=str(raw.get("hint_en", "")),
+                page=str(raw.get("page", "")) or "chung",
+                options=options,
+                min=raw.get("min"),
+                max=raw.get("max"),
+                max_length=raw.get("max_length"),  # type: ignore[arg-type]
+                pattern=raw.get("pattern"),
+                default=raw.get("default"),
+                when=when,
+            )
+        )
     for f in fields:
         if f.when and f.when["field"] not in names:
             raise _schema_error(f"{f.name}: 'when' refers to unknown field {f.when['field']}")
@@ -160,8 +182,14 @@ def parse_schema(schema: dict[str, Any]) -> Form:
         meta = declared.get(pid, {})
         members = tuple(f for f in fields if not f.bind and f.page == pid)
         if members:
-            pages.append(Page(pid, str(meta.get("title", "Thông tin khác")),
-                              str(meta.get("title_en", "Other details")), members))
+            pages.append(
+                Page(
+                    pid,
+                    str(meta.get("title", "Thông tin khác")),
+                    str(meta.get("title_en", "Other details")),
+                    members,
+                )
+            )
     return Form(tuple(fields), tuple(pages))
 
 
@@ -209,19 +237,27 @@ def _one(f: Field, raw: Any) -> tuple[Any, dict[str, str] | None]:
         return None, _msg(f"{label_vi}: chỉ được một giá trị.", f"{label_en}: one value only.")
     if not text:
         if f.required:
-            return None, _msg(f"Nhập {label_vi[0].lower() + label_vi[1:]}.", f"Enter {label_en[0].lower() + label_en[1:]}.")
+            return None, _msg(
+                f"Nhập {label_vi[0].lower() + label_vi[1:]}.", f"Enter {label_en[0].lower() + label_en[1:]}."
+            )
         return ("" if f.type != "checkboxes" else []), None
     if len(text) > min(f.max_length or MAX_TEXT, MAX_TEXT):
         n = min(f.max_length or MAX_TEXT, MAX_TEXT)
-        return None, _msg(f"{label_vi} không được dài quá {n} ký tự.", f"{label_en} must be at most {n} characters.")
+        return None, _msg(
+            f"{label_vi} không được dài quá {n} ký tự.", f"{label_en} must be at most {n} characters."
+        )
     if any(ord(c) < 32 and c not in "\n\r\t" for c in text):
-        return None, _msg(f"{label_vi} có ký tự không hợp lệ.", f"{label_en} has characters that are not allowed.")
+        return None, _msg(
+            f"{label_vi} có ký tự không hợp lệ.", f"{label_en} has characters that are not allowed."
+        )
     if f.type == "integer":
         if not re.fullmatch(r"-?\d{1,9}", text):
             return None, _msg(f"{label_vi} phải là một số nguyên.", f"{label_en} must be a whole number.")
         n = int(text)
         if (f.min is not None and n < f.min) or (f.max is not None and n > f.max):
-            return None, _msg(f"{label_vi} phải từ {f.min} đến {f.max}.", f"{label_en} must be between {f.min} and {f.max}.")
+            return None, _msg(
+                f"{label_vi} phải từ {f.min} đến {f.max}.", f"{label_en} must be between {f.min} and {f.max}."
+            )
         return n, None
     if f.type == "date":
         try:
@@ -233,7 +269,9 @@ def _one(f: Field, raw: Any) -> tuple[Any, dict[str, str] | None]:
         return d.isoformat(), None
     if f.type in ("select", "radio"):
         if text not in {o[0] for o in f.options}:
-            return None, _msg(f"Chọn {label_vi[0].lower() + label_vi[1:]}.", f"Choose {label_en[0].lower() + label_en[1:]}.")
+            return None, _msg(
+                f"Chọn {label_vi[0].lower() + label_vi[1:]}.", f"Choose {label_en[0].lower() + label_en[1:]}."
+            )
         return text, None
     if f.type == "yesno":
         if text not in ("yes", "no"):
@@ -242,12 +280,15 @@ def _one(f: Field, raw: Any) -> tuple[Any, dict[str, str] | None]:
     if f.pattern and not re.fullmatch(f.pattern, text):
         hint = f" ({f.hint})" if f.hint else ""
         hint_en = f" ({f.hint_en})" if f.hint_en else ""
-        return None, _msg(f"{label_vi} không đúng định dạng{hint}.", f"{label_en} is not in the right format{hint_en}.")
+        return None, _msg(
+            f"{label_vi} không đúng định dạng{hint}.", f"{label_en} is not in the right format{hint_en}."
+        )
     return text, None
 
 
-def validate(form: Form, posted: dict[str, Any], current: dict[str, Any] | None = None,
-             page: str | None = None) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+def validate(
+    form: Form, posted: dict[str, Any], current: dict[str, Any] | None = None, page: str | None = None
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     """Check the applicant's answers (one page, or the whole form when page is None).
 
     Bound fields and unknown names in `posted` are ignored: their values come from the register.
@@ -319,7 +360,9 @@ def display_value(f: Field, value: Any, lang: str) -> str:
         return "—"
     if f.bind == "gender" or (f.type in ("select", "radio") and f.options):
         if f.bind == "gender":
-            return {"male": ("Nam", "Male"), "female": ("Nữ", "Female")}.get(value, (value, value))[lang == "en"]
+            return {"male": ("Nam", "Male"), "female": ("Nữ", "Female")}.get(value, (value, value))[
+                lang == "en"
+            ]
         return f.option_label(str(value), lang)
     if f.type == "checkboxes":
         return "; ".join(f.option_label(v, lang) for v in value)

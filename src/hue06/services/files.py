@@ -36,8 +36,18 @@ CONTENT_TYPES = {
 }
 EXTENSIONS = {"pdf": "pdf", "jpg": "jpg", "jpeg": "jpg", "png": "png", "docx": "docx", "xlsx": "xlsx"}
 # Names that make a PDF run something when opened or clicked.
-_PDF_ACTIVE = ("/JavaScript", "/JS", "/Launch", "/AA", "/SubmitForm", "/ImportData", "/RichMedia", "/XFA",
-               "/EmbeddedFile", "/EmbeddedFiles")
+_PDF_ACTIVE = (
+    "/JavaScript",
+    "/JS",
+    "/Launch",
+    "/AA",
+    "/SubmitForm",
+    "/ImportData",
+    "/RichMedia",
+    "/XFA",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+)
 _PDF_NAME_RE = re.compile(rb"/[A-Za-z0-9#]+")
 
 
@@ -119,8 +129,11 @@ def _inflate_streams(data: bytes) -> bytes:
         budget -= len(piece)
         out.write(piece)
         if budget <= 0:
-            raise _refuse("bomb", "Tệp PDF giải nén ra quá lớn; có thể là tệp độc hại.",
-                          "The PDF inflates to far too much data; it may be malicious.")
+            raise _refuse(
+                "bomb",
+                "Tệp PDF giải nén ra quá lớn; có thể là tệp độc hại.",
+                "The PDF inflates to far too much data; it may be malicious.",
+            )
     return out.getvalue()
 
 
@@ -136,7 +149,12 @@ def _open_action_is_script(data: bytes) -> bool:
             continue
         num = target.split()[0]
         obj = re.search(rb"(?<![0-9])" + num + rb"\s+0\s+obj(.{0,400}?)endobj", data, re.S)
-        if obj and obj.group(1).lstrip().startswith(b"<<") and (b"/S" in obj.group(1)) and b"/GoTo" not in obj.group(1):
+        if (
+            obj
+            and obj.group(1).lstrip().startswith(b"<<")
+            and (b"/S" in obj.group(1))
+            and b"/GoTo" not in obj.group(1)
+        ):
             return True
     return False
 
@@ -146,11 +164,17 @@ def check_pdf(data: bytes) -> None:
     inflated = _inflate_streams(data)
     hidden = _active_names(inflated)
     if plain or hidden or _open_action_is_script(data) or _open_action_is_script(inflated):
-        raise _refuse("pdf_active", "Tệp PDF chứa mã lệnh hoặc hành động tự chạy (JavaScript, Launch, OpenAction…) nên không được nhận.",
-                      "The PDF contains scripts or automatic actions (JavaScript, Launch, OpenAction…) and is refused.")
+        raise _refuse(
+            "pdf_active",
+            "Tệp PDF chứa mã lệnh hoặc hành động tự chạy (JavaScript, Launch, OpenAction…) nên không được nhận.",
+            "The PDF contains scripts or automatic actions (JavaScript, Launch, OpenAction…) and is refused.",
+        )
     if b"/Encrypt" in data:
-        raise _refuse("pdf_encrypted", "Tệp PDF được mã hóa; hãy gửi bản không đặt mật khẩu.",
-                      "The PDF is encrypted; send a copy without a password.")
+        raise _refuse(
+            "pdf_encrypted",
+            "Tệp PDF được mã hóa; hãy gửi bản không đặt mật khẩu.",
+            "The PDF is encrypted; send a copy without a password.",
+        )
     if data.count(b" obj") > MAX_PDF_OBJECTS:
         raise _refuse("pdf_objects", "Tệp PDF có quá nhiều đối tượng.", "The PDF has too many objects.")
 
@@ -159,7 +183,9 @@ def check_zip(data: bytes, kind: str) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise _refuse("corrupt", "Tệp bị hỏng, không mở được.", "The file is damaged and cannot be opened.") from None
+        raise _refuse(
+            "corrupt", "Tệp bị hỏng, không mở được.", "The file is damaged and cannot be opened."
+        ) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
@@ -167,7 +193,9 @@ def check_zip(data: bytes, kind: str) -> None:
         for info in infos:
             low = info.filename.lower()
             if low.endswith("vbaproject.bin") or (low.endswith(".bin") and "activex" in low):
-                raise _refuse("macro", "Tệp chứa macro nên không được nhận.", "The file contains macros and is refused.")
+                raise _refuse(
+                    "macro", "Tệp chứa macro nên không được nhận.", "The file contains macros and is refused."
+                )
             if info.filename.startswith("/") or ".." in info.filename.split("/"):
                 raise _refuse("corrupt", "Tệp có đường dẫn bất thường.", "The file has unusual paths inside.")
         total = 0
@@ -183,11 +211,18 @@ def check_zip(data: bytes, kind: str) -> None:
                             break
                         inflated += len(chunk)
                         total += len(chunk)
-                        if total > MAX_UNZIPPED_BYTES or (info.compress_size and inflated > max(1 << 20, info.compress_size * MAX_ZIP_RATIO)):
-                            raise _refuse("bomb", "Tệp giải nén ra quá lớn so với kích thước của nó (nghi là “bom zip”).",
-                                          "The file inflates to far more than its size (a suspected zip bomb).")
+                        if total > MAX_UNZIPPED_BYTES or (
+                            info.compress_size and inflated > max(1 << 20, info.compress_size * MAX_ZIP_RATIO)
+                        ):
+                            raise _refuse(
+                                "bomb",
+                                "Tệp giải nén ra quá lớn so với kích thước của nó (nghi là “bom zip”).",
+                                "The file inflates to far more than its size (a suspected zip bomb).",
+                            )
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError):
-                raise _refuse("corrupt", "Tệp bị hỏng, không mở được.", "The file is damaged and cannot be opened.") from None
+                raise _refuse(
+                    "corrupt", "Tệp bị hỏng, không mở được.", "The file is damaged and cannot be opened."
+                ) from None
 
 
 def check_image(data: bytes, kind: str) -> None:
@@ -200,17 +235,20 @@ def check_image(data: bytes, kind: str) -> None:
             if data[i] != 0xFF:
                 break
             marker = data[i + 1]
-            seg = struct.unpack(">H", data[i + 2:i + 4])[0]
+            seg = struct.unpack(">H", data[i + 2 : i + 4])[0]
             if marker in (0xC0, 0xC1, 0xC2, 0xC3):
-                height, width = struct.unpack(">HH", data[i + 5:i + 9])
+                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
                 break
             i += 2 + seg
     if width * height > MAX_IMAGE_PIXELS:
-        raise _refuse("image_size", "Ảnh có kích thước điểm ảnh quá lớn.", "The image has far too many pixels.")
+        raise _refuse(
+            "image_size", "Ảnh có kích thước điểm ảnh quá lớn.", "The image has far too many pixels."
+        )
 
 
-def check_upload(filename: str, data: bytes, allowed: list[str] | tuple[str, ...],
-                 max_bytes: int = MAX_FILE_BYTES) -> CheckedFile:
+def check_upload(
+    filename: str, data: bytes, allowed: list[str] | tuple[str, ...], max_bytes: int = MAX_FILE_BYTES
+) -> CheckedFile:
     """Refuse what is too large, not what it claims to be, or active; return the checked file."""
     allowed_kinds = [EXTENSIONS.get(a.lower(), a.lower()) for a in allowed]
     names = ", ".join(a.upper() for a in allowed_kinds)
@@ -225,8 +263,11 @@ def check_upload(filename: str, data: bytes, allowed: list[str] | tuple[str, ...
     if real is None or real not in allowed_kinds:
         raise _refuse("type", f"Tệp phải là {names}.", f"The file must be {names}.")
     if ext and ext != real:
-        raise _refuse("type_mismatch", f"Đuôi tệp (.{ext}) không khớp nội dung thật của tệp ({real.upper()}).",
-                      f"The file's extension (.{ext}) does not match its real content ({real.upper()}).")
+        raise _refuse(
+            "type_mismatch",
+            f"Đuôi tệp (.{ext}) không khớp nội dung thật của tệp ({real.upper()}).",
+            f"The file's extension (.{ext}) does not match its real content ({real.upper()}).",
+        )
     if real == "pdf":
         check_pdf(data)
     elif real in ("docx", "xlsx"):

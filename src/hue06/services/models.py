@@ -202,7 +202,9 @@ class WalletDocument(Base):
     signature_alg: Mapped[str | None] = mapped_column(String(20), nullable=True)
     key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # results: when returned
+    released_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True
+    )  # results: when returned
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -42,8 +42,11 @@ class Gateway(Protocol):
 
 
 def forged() -> InvalidInput:
-    return InvalidInput("payment.signature", "Chữ ký của thông báo thanh toán không hợp lệ; thông báo bị từ chối.",
-                        "The payment notification's signature is not valid; it is refused.")
+    return InvalidInput(
+        "payment.signature",
+        "Chữ ký của thông báo thanh toán không hợp lệ; thông báo bị từ chối.",
+        "The payment notification's signature is not valid; it is refused.",
+    )
 
 
 class SimulatorGateway:
@@ -60,12 +63,26 @@ class SimulatorGateway:
     def sign(self, body: bytes) -> str:
         return hmac.new(self._secret, body, hashlib.sha256).hexdigest()
 
-    def make_callback(self, payment_ref: str, amount: int, status: str = "captured",
-                      event_id: str | None = None, currency: str = "VND") -> tuple[bytes, str]:
+    def make_callback(
+        self,
+        payment_ref: str,
+        amount: int,
+        status: str = "captured",
+        event_id: str | None = None,
+        currency: str = "VND",
+    ) -> tuple[bytes, str]:
         """What the simulated bank posts back: the body and its signature."""
-        body = json.dumps({"event_id": event_id or "evt_" + new_token(12), "payment_ref": payment_ref,
-                           "status": status, "amount": amount, "currency": currency,
-                           "gateway_txn": "SIM" + new_token(8)}, separators=(",", ":")).encode()
+        body = json.dumps(
+            {
+                "event_id": event_id or "evt_" + new_token(12),
+                "payment_ref": payment_ref,
+                "status": status,
+                "amount": amount,
+                "currency": currency,
+                "gateway_txn": "SIM" + new_token(8),
+            },
+            separators=(",", ":"),
+        ).encode()
         return body, self.sign(body)
 
     def parse_callback(self, body: bytes, signature: str) -> CallbackEvent:
@@ -73,13 +90,24 @@ class SimulatorGateway:
             raise forged()
         try:
             data: dict[str, Any] = json.loads(body)
-            event = CallbackEvent(str(data["event_id"])[:80], str(data["payment_ref"])[:40], str(data["status"]),
-                                  int(data["amount"]), str(data.get("currency", "VND")), str(data.get("gateway_txn", ""))[:80])
+            event = CallbackEvent(
+                str(data["event_id"])[:80],
+                str(data["payment_ref"])[:40],
+                str(data["status"]),
+                int(data["amount"]),
+                str(data.get("currency", "VND")),
+                str(data.get("gateway_txn", ""))[:80],
+            )
         except (ValueError, KeyError, TypeError):
-            raise InvalidInput("payment.callback", "Thông báo thanh toán không đúng định dạng.",
-                               "The payment notification is malformed.") from None
+            raise InvalidInput(
+                "payment.callback",
+                "Thông báo thanh toán không đúng định dạng.",
+                "The payment notification is malformed.",
+            ) from None
         if event.status not in ("captured", "failed"):
-            raise InvalidInput("payment.callback", "Trạng thái thanh toán không hợp lệ.", "Unknown payment status.")
+            raise InvalidInput(
+                "payment.callback", "Trạng thái thanh toán không hợp lệ.", "Unknown payment status."
+            )
         return event
 
     def refund(self, payment_ref: str, gateway_txn: str, amount: int) -> str:

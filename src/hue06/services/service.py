@@ -89,7 +89,9 @@ def catalogue_data() -> dict[str, Any]:
 @cache
 def appendix_ii() -> dict[str, Any]:
     """The report's Appendix II figures (2024 H1), used by the synthetic history and for comparison."""
-    text = resources.files("hue06.services").joinpath("data/appendix_ii_2024h1.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("hue06.services").joinpath("data/appendix_ii_2024h1.json").read_text(encoding="utf-8")
+    )
     return json.loads(text)
 
 
@@ -107,12 +109,25 @@ def agency_name(code: str, lang: str = "vi") -> str:
 def _procedure_from_seed(item: dict[str, Any]) -> Procedure:
     eform.parse_schema(item["form"])  # a broken seed must fail loudly, not at a citizen's first click
     return Procedure(
-        code=item["code"], essential_no=item.get("no"), name=item["name"], name_en=item.get("name_en", ""),
-        field=item.get("field", ""), agency_code=item["agency"], agency_name=agency_name(item["agency"]),
-        level=item.get("level", "province"), assurance_level=int(item.get("assurance", 2)),
-        time_limit=int(item["time_limit"]), time_unit=item.get("time_unit", "working"), fee=int(item.get("fee", 0)),
-        fee_rules=item.get("fee_rules", {}), fee_note=item.get("fee_note", ""), result_name=item.get("result_name", ""),
-        components=item.get("components", []), form_schema=item["form"], online=True, active=True,
+        code=item["code"],
+        essential_no=item.get("no"),
+        name=item["name"],
+        name_en=item.get("name_en", ""),
+        field=item.get("field", ""),
+        agency_code=item["agency"],
+        agency_name=agency_name(item["agency"]),
+        level=item.get("level", "province"),
+        assurance_level=int(item.get("assurance", 2)),
+        time_limit=int(item["time_limit"]),
+        time_unit=item.get("time_unit", "working"),
+        fee=int(item.get("fee", 0)),
+        fee_rules=item.get("fee_rules", {}),
+        fee_note=item.get("fee_note", ""),
+        result_name=item.get("result_name", ""),
+        components=item.get("components", []),
+        form_schema=item["form"],
+        online=True,
+        active=True,
         updated_by="system:seed",
     )
 
@@ -134,7 +149,9 @@ def ensure_catalogue(session: Session) -> int:
 def list_procedures(session: Session, *, include_inactive: bool = False) -> list[Procedure]:
     if session.scalar(select(func.count(Procedure.id))) == 0:
         ensure_catalogue(session)
-    stmt = select(Procedure).order_by(Procedure.essential_no.is_(None), Procedure.essential_no, Procedure.code)
+    stmt = select(Procedure).order_by(
+        Procedure.essential_no.is_(None), Procedure.essential_no, Procedure.code
+    )
     if not include_inactive:
         stmt = stmt.where(Procedure.active.is_(True))
     return list(session.scalars(stmt))
@@ -173,32 +190,61 @@ def procedure_form(proc: Procedure) -> eform.Form:
     return form
 
 
-EDITABLE_PROCEDURE_FIELDS = ("name", "name_en", "field", "agency_code", "level", "assurance_level", "time_limit",
-                             "time_unit", "fee", "fee_rules", "fee_note", "result_name", "components",
-                             "form_schema", "active")
+EDITABLE_PROCEDURE_FIELDS = (
+    "name",
+    "name_en",
+    "field",
+    "agency_code",
+    "level",
+    "assurance_level",
+    "time_limit",
+    "time_unit",
+    "fee",
+    "fee_rules",
+    "fee_note",
+    "result_name",
+    "components",
+    "form_schema",
+    "active",
+)
 
 
-def update_procedure(session: Session, actor: Actor, code: str, changes: dict[str, Any],
-                     expected_version: int) -> Procedure:
+def update_procedure(
+    session: Session, actor: Actor, code: str, changes: dict[str, Any], expected_version: int
+) -> Procedure:
     """An administrator edits a procedure (task 87: the time limit and its unit are per procedure)."""
     if actor.kind != "official" or actor.role != "admin":
-        raise Forbidden("auth.role", "Chỉ quản trị viên được sửa danh mục thủ tục.",
-                        "Only an administrator may edit the catalogue.")
+        raise Forbidden(
+            "auth.role",
+            "Chỉ quản trị viên được sửa danh mục thủ tục.",
+            "Only an administrator may edit the catalogue.",
+        )
     proc = get_procedure(session, code)
     if proc.version != expected_version:
         raise _stale()
     clean = {k: v for k, v in changes.items() if k in EDITABLE_PROCEDURE_FIELDS}
     if "time_unit" in clean and clean["time_unit"] not in ("working", "calendar"):
-        raise InvalidInput("procedure.time_unit", "Đơn vị thời hạn phải là ngày làm việc hoặc ngày.",
-                           "The time unit must be working days or calendar days.")
+        raise InvalidInput(
+            "procedure.time_unit",
+            "Đơn vị thời hạn phải là ngày làm việc hoặc ngày.",
+            "The time unit must be working days or calendar days.",
+        )
     for key in ("time_limit", "fee", "assurance_level"):
         if key in clean:
             try:
                 clean[key] = int(clean[key])
             except (TypeError, ValueError):
-                raise InvalidInput("procedure.number", f"{key} phải là số nguyên.", f"{key} must be a whole number.") from None
-            if clean[key] < 0 or (key == "time_limit" and clean[key] > 365) or (key == "assurance_level" and clean[key] not in (1, 2)):
-                raise InvalidInput("procedure.range", f"{key} nằm ngoài khoảng cho phép.", f"{key} is out of range.")
+                raise InvalidInput(
+                    "procedure.number", f"{key} phải là số nguyên.", f"{key} must be a whole number."
+                ) from None
+            if (
+                clean[key] < 0
+                or (key == "time_limit" and clean[key] > 365)
+                or (key == "assurance_level" and clean[key] not in (1, 2))
+            ):
+                raise InvalidInput(
+                    "procedure.range", f"{key} nằm ngoài khoảng cho phép.", f"{key} is out of range."
+                )
     if "agency_code" in clean and clean["agency_code"] not in agencies():
         raise InvalidInput("procedure.agency", "Cơ quan không có trong danh mục.", "Unknown agency.")
     if "form_schema" in clean:
@@ -223,14 +269,21 @@ def update_procedure(session: Session, actor: Actor, code: str, changes: dict[st
 
 def _check_components(components: Any) -> None:
     if not isinstance(components, list):
-        raise InvalidInput("procedure.components", "Thành phần hồ sơ phải là một danh sách.", "Components must be a list.")
+        raise InvalidInput(
+            "procedure.components", "Thành phần hồ sơ phải là một danh sách.", "Components must be a list."
+        )
     seen = set()
     for c in components:
         if not isinstance(c, dict) or not c.get("code") or not c.get("name") or c["code"] in seen:
-            raise InvalidInput("procedure.components", "Mỗi thành phần cần mã (không trùng) và tên.",
-                               "Each component needs a unique code and a name.")
+            raise InvalidInput(
+                "procedure.components",
+                "Mỗi thành phần cần mã (không trùng) và tên.",
+                "Each component needs a unique code and a name.",
+            )
         if any(t not in files.EXTENSIONS for t in c.get("types", ["pdf"])):
-            raise InvalidInput("procedure.components", "Loại tệp không được hỗ trợ.", "Unsupported file type.")
+            raise InvalidInput(
+                "procedure.components", "Loại tệp không được hỗ trợ.", "Unsupported file type."
+            )
         seen.add(c["code"])
 
 
@@ -252,10 +305,13 @@ def citizen_level(actor: Actor) -> int:
 
 def _require_level(actor: Actor, proc: Procedure) -> None:
     if citizen_level(actor) < proc.assurance_level:
-        err = Forbidden("services.level", f"Thủ tục này cần tài khoản định danh điện tử mức {proc.assurance_level}. "
-                        "Hãy nâng mức tài khoản và đăng nhập lại.",
-                        f"This procedure needs an e-ID account of level {proc.assurance_level}. "
-                        "Raise your account's level and sign in again.")
+        err = Forbidden(
+            "services.level",
+            f"Thủ tục này cần tài khoản định danh điện tử mức {proc.assurance_level}. "
+            "Hãy nâng mức tài khoản và đăng nhập lại.",
+            f"This procedure needs an e-ID account of level {proc.assurance_level}. "
+            "Raise your account's level and sign in again.",
+        )
         err.ctx["needed"] = proc.assurance_level
         raise err
 
@@ -313,8 +369,11 @@ def get_dossier_by_code(session: Session, actor: Actor, code: str) -> Dossier:
 
 
 def _stale() -> Conflict:
-    return Conflict("services.stale", "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang để xem thay đổi rồi làm lại.",
-                    "Someone else has just updated this dossier. Reload the page to see the change, then try again.")
+    return Conflict(
+        "services.stale",
+        "Hồ sơ vừa được người khác cập nhật. Hãy tải lại trang để xem thay đổi rồi làm lại.",
+        "Someone else has just updated this dossier. Reload the page to see the change, then try again.",
+    )
 
 
 def _check_version(d: Dossier, expected: int | None) -> None:
@@ -330,18 +389,37 @@ def _flush(session: Session) -> None:
         raise _stale() from None
 
 
-def _event(session: Session, d: Dossier, actor: Actor | str, action: str, from_status: str, note: str = "",
-           visible: bool = True) -> None:
+def _event(
+    session: Session,
+    d: Dossier,
+    actor: Actor | str,
+    action: str,
+    from_status: str,
+    note: str = "",
+    visible: bool = True,
+) -> None:
     label = actor.label if isinstance(actor, Actor) else actor
-    session.add(DossierEvent(dossier_id=d.id, actor=label, action=action, from_status=from_status,
-                             to_status=d.status, note=note, visible_to_citizen=visible))
+    session.add(
+        DossierEvent(
+            dossier_id=d.id,
+            actor=label,
+            action=action,
+            from_status=from_status,
+            to_status=d.status,
+            note=note,
+            visible_to_citizen=visible,
+        )
+    )
 
 
 def _require_status(d: Dossier, *allowed: str) -> None:
     if d.status not in allowed:
         vi, en, _ = STATUSES.get(d.status, (d.status, d.status, ""))
-        raise Conflict("services.status", f"Không thể thực hiện khi hồ sơ đang ở trạng thái “{vi}”.",
-                       f"This cannot be done while the dossier is “{en}”.")
+        raise Conflict(
+            "services.status",
+            f"Không thể thực hiện khi hồ sơ đang ở trạng thái “{vi}”.",
+            f"This cannot be done while the dossier is “{en}”.",
+        )
 
 
 # =========================================================================== starting and filling in
@@ -352,58 +430,89 @@ def _register_record(resident: Any) -> dict[str, Any]:
     return data
 
 
-def start_dossier(session: Session, actor: Actor, procedure_code: str, *, resident: Any = None,
-                  channel: str = "online") -> Dossier:
+def start_dossier(
+    session: Session, actor: Actor, procedure_code: str, *, resident: Any = None, channel: str = "online"
+) -> Dossier:
     """Open a draft: the register's data is copied in now, and is the only source of those fields."""
     from hue06.registry import service as registry
 
     proc = get_procedure(session, procedure_code)
     if not proc.active:
-        raise InvalidInput("services.inactive", "Thủ tục này hiện không tiếp nhận hồ sơ.",
-                           "This procedure is not accepting dossiers at the moment.")
+        raise InvalidInput(
+            "services.inactive",
+            "Thủ tục này hiện không tiếp nhận hồ sơ.",
+            "This procedure is not accepting dossiers at the moment.",
+        )
     if actor.kind == "citizen":
         _require_level(actor, proc)
         if actor.resident_id is None:
-            raise Forbidden("services.no_resident", "Tài khoản chưa gắn với CSDL dân cư.",
-                            "Your account is not linked to the population register.")
-        resident = registry.get_resident_by_id(session, actor.resident_id, actor, purpose=f"dossier:{proc.code}")
+            raise Forbidden(
+                "services.no_resident",
+                "Tài khoản chưa gắn với CSDL dân cư.",
+                "Your account is not linked to the population register.",
+            )
+        resident = registry.get_resident_by_id(
+            session, actor.resident_id, actor, purpose=f"dossier:{proc.code}"
+        )
         channel = "online"
     elif actor.kind == "official":
         if resident is None:
-            raise InvalidInput("services.applicant", "Cần xác định người nộp hồ sơ.", "The applicant is needed.")
+            raise InvalidInput(
+                "services.applicant", "Cần xác định người nộp hồ sơ.", "The applicant is needed."
+            )
         agency = official_agency(session, actor)
         if agency is not None and agency != proc.agency_code:
-            raise Forbidden("services.agency", "Thủ tục này không thuộc cơ quan của bạn.",
-                            "This procedure does not belong to your agency.")
+            raise Forbidden(
+                "services.agency",
+                "Thủ tục này không thuộc cơ quan của bạn.",
+                "This procedure does not belong to your agency.",
+            )
         channel = "desk"
     else:
         raise Forbidden("services.actor", "Không được phép.", "Not allowed.")
     record = _register_record(resident)
     if record.get("status") == "deceased":
-        raise InvalidInput("services.deceased", "Người nộp đã được ghi nhận là đã mất trong CSDL dân cư.",
-                           "The register records the applicant as deceased.")
+        raise InvalidInput(
+            "services.deceased",
+            "Người nộp đã được ghi nhận là đã mất trong CSDL dân cư.",
+            "The register records the applicant as deceased.",
+        )
     form = procedure_form(proc)
     register_values = eform.register_values(form, record)
     defaults = {f.name: f.default for f in form.typed if f.default is not None}
     d = Dossier(
-        procedure_id=proc.id, procedure_no=proc.essential_no or 0, agency_code=proc.agency_code,
-        resident_id=int(record["id"]), commune_code=str(record.get("commune_code") or ""), channel=channel,
-        status="draft", form_data=defaults, register_data=register_values, fee=0,
-        time_limit=proc.time_limit, time_unit=proc.time_unit, created_by=actor.label,
+        procedure_id=proc.id,
+        procedure_no=proc.essential_no or 0,
+        agency_code=proc.agency_code,
+        resident_id=int(record["id"]),
+        commune_code=str(record.get("commune_code") or ""),
+        channel=channel,
+        status="draft",
+        form_data=defaults,
+        register_data=register_values,
+        fee=0,
+        time_limit=proc.time_limit,
+        time_unit=proc.time_unit,
+        created_by=actor.label,
         prefilled_fields=sum(1 for v in register_values.values() if v not in ("", None)),
     )
     session.add(d)
     session.flush()
     _event(session, d, actor, "created", "", visible=True)
-    audit.record(session, actor, "dossier.started", "dossier", str(d.id), {"procedure": proc.code, "channel": channel})
+    audit.record(
+        session, actor, "dossier.started", "dossier", str(d.id), {"procedure": proc.code, "channel": channel}
+    )
     return d
 
 
 def _own_editable(session: Session, actor: Actor, dossier_id: int) -> Dossier:
     d = get_dossier(session, actor, dossier_id)
     if actor.kind == "official" and d.channel != "desk":
-        raise Forbidden("services.not_desk", "Cán bộ chỉ sửa hồ sơ nộp tại Bộ phận Một cửa.",
-                        "Officers edit only dossiers opened at the one-stop desk.")
+        raise Forbidden(
+            "services.not_desk",
+            "Cán bộ chỉ sửa hồ sơ nộp tại Bộ phận Một cửa.",
+            "Officers edit only dossiers opened at the one-stop desk.",
+        )
     _require_status(d, *EDITABLE_STATUSES)
     if d.status == "awaiting_payment":
         _cancel_pending_payments(session, d, actor)
@@ -413,8 +522,9 @@ def _own_editable(session: Session, actor: Actor, dossier_id: int) -> Dossier:
     return d
 
 
-def save_answers(session: Session, actor: Actor, dossier_id: int, posted: dict[str, Any],
-                 page: str | None = None) -> dict[str, dict[str, str]]:
+def save_answers(
+    session: Session, actor: Actor, dossier_id: int, posted: dict[str, Any], page: str | None = None
+) -> dict[str, dict[str, str]]:
     """Store one page of answers (or all); returns the errors by field. Bound fields are ignored."""
     d = _own_editable(session, actor, dossier_id)
     form = procedure_form(session.get(Procedure, d.procedure_id))  # type: ignore[arg-type]
@@ -462,8 +572,13 @@ def problems(session: Session, d: Dossier, attached: list[DossierFile] | None = 
     have = {f.component_code for f in (active_files(session, d) if attached is None else attached)}
     for c in proc.components or []:
         if c.get("required") and c["code"] not in have:
-            out.append(Problem("components", f"c-{c['code']}",
-                               {"vi": f"Đính kèm: {c['name']}.", "en": f"Attach: {c.get('name_en') or c['name']}."}))
+            out.append(
+                Problem(
+                    "components",
+                    f"c-{c['code']}",
+                    {"vi": f"Đính kèm: {c['name']}.", "en": f"Attach: {c.get('name_en') or c['name']}."},
+                )
+            )
     return out
 
 
@@ -472,8 +587,11 @@ def problems(session: Session, d: Dossier, attached: list[DossierFile] | None = 
 
 def _store_blob(session: Session, checked: files.CheckedFile) -> None:
     if session.get(Blob, checked.sha256) is None:
-        session.add(Blob(sha256=checked.sha256, size=checked.size, content_type=checked.content_type,
-                         data=checked.data))
+        session.add(
+            Blob(
+                sha256=checked.sha256, size=checked.size, content_type=checked.content_type, data=checked.data
+            )
+        )
         session.flush()
 
 
@@ -484,8 +602,9 @@ def _component(proc: Procedure, code: str) -> dict[str, Any]:
     raise not_found("thành phần hồ sơ", "component")
 
 
-def attach_upload(session: Session, actor: Actor, dossier_id: int, component_code: str, filename: str,
-                  data: bytes) -> DossierFile:
+def attach_upload(
+    session: Session, actor: Actor, dossier_id: int, component_code: str, filename: str, data: bytes
+) -> DossierFile:
     """Attach an uploaded file to a component, after the size, type and content checks."""
     d = get_dossier(session, actor, dossier_id)
     phase = _upload_phase(actor, d)
@@ -494,14 +613,27 @@ def attach_upload(session: Session, actor: Actor, dossier_id: int, component_cod
     comp = _component(proc, component_code)
     checked = files.check_upload(filename, data, comp.get("types", ["pdf"]))
     _store_blob(session, checked)
-    f = DossierFile(dossier_id=d.id, component_code=component_code, filename=checked.filename,
-                    content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-                    source="desk" if actor.kind == "official" else "upload", phase=phase)
+    f = DossierFile(
+        dossier_id=d.id,
+        component_code=component_code,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        source="desk" if actor.kind == "official" else "upload",
+        phase=phase,
+    )
     session.add(f)
     d.updated_at = utcnow()
     _flush(session)
-    audit.record(session, actor, "dossier.file_attached", "dossier", d.code or str(d.id),
-                 {"component": component_code, "sha256": checked.sha256, "size": checked.size})
+    audit.record(
+        session,
+        actor,
+        "dossier.file_attached",
+        "dossier",
+        d.code or str(d.id),
+        {"component": component_code, "sha256": checked.sha256, "size": checked.size},
+    )
     return f
 
 
@@ -514,8 +646,9 @@ def _upload_phase(actor: Actor, d: Dossier) -> str:
     return "initial"
 
 
-def attach_from_wallet(session: Session, actor: Actor, dossier_id: int, component_code: str,
-                       wallet_document_id: int) -> DossierFile:
+def attach_from_wallet(
+    session: Session, actor: Actor, dossier_id: int, component_code: str, wallet_document_id: int
+) -> DossierFile:
     """Reuse a document already in the applicant's wallet: no upload, no copy, the same hash."""
     d = get_dossier(session, actor, dossier_id)
     phase = _upload_phase(actor, d)
@@ -525,14 +658,28 @@ def attach_from_wallet(session: Session, actor: Actor, dossier_id: int, componen
     doc = session.get(WalletDocument, int(wallet_document_id))
     if doc is None or doc.resident_id != d.resident_id or (doc.kind == "result" and doc.released_at is None):
         raise not_found("giấy tờ trong kho", "wallet document")
-    f = DossierFile(dossier_id=d.id, component_code=component_code, filename=doc.filename,
-                    content_type=doc.content_type, size=doc.size, sha256=doc.sha256, source="wallet",
-                    wallet_document_id=doc.id, phase=phase)
+    f = DossierFile(
+        dossier_id=d.id,
+        component_code=component_code,
+        filename=doc.filename,
+        content_type=doc.content_type,
+        size=doc.size,
+        sha256=doc.sha256,
+        source="wallet",
+        wallet_document_id=doc.id,
+        phase=phase,
+    )
     session.add(f)
     d.updated_at = utcnow()
     _flush(session)
-    audit.record(session, actor, "dossier.wallet_reused", "dossier", d.code or str(d.id),
-                 {"component": component_code, "wallet_document": doc.id})
+    audit.record(
+        session,
+        actor,
+        "dossier.wallet_reused",
+        "dossier",
+        d.code or str(d.id),
+        {"component": component_code, "wallet_document": doc.id},
+    )
     return f
 
 
@@ -548,30 +695,46 @@ def remove_file(session: Session, actor: Actor, dossier_id: int, file_id: int) -
 
 def wallet_documents(session: Session, actor: Actor) -> list[WalletDocument]:
     if actor.kind != "citizen" or actor.resident_id is None:
-        raise Forbidden("services.wallet", "Chỉ chủ kho dữ liệu xem được kho.", "Only the wallet's owner can open it.")
-    stmt = (select(WalletDocument).where(WalletDocument.resident_id == actor.resident_id)
-            .where((WalletDocument.kind != "result") | WalletDocument.released_at.is_not(None))
-            .order_by(WalletDocument.created_at.desc(), WalletDocument.id.desc()))
+        raise Forbidden(
+            "services.wallet", "Chỉ chủ kho dữ liệu xem được kho.", "Only the wallet's owner can open it."
+        )
+    stmt = (
+        select(WalletDocument)
+        .where(WalletDocument.resident_id == actor.resident_id)
+        .where((WalletDocument.kind != "result") | WalletDocument.released_at.is_not(None))
+        .order_by(WalletDocument.created_at.desc(), WalletDocument.id.desc())
+    )
     return list(session.scalars(stmt))
 
 
-def wallet_upload(session: Session, actor: Actor, title: str, filename: str, data: bytes,
-                  resident_id: int | None = None) -> WalletDocument:
+def wallet_upload(
+    session: Session, actor: Actor, title: str, filename: str, data: bytes, resident_id: int | None = None
+) -> WalletDocument:
     """A citizen puts a document in their own wallet (or the system digitises one for them)."""
     if actor.kind == "citizen":
         resident_id = actor.resident_id
     elif actor.kind != "system":
-        raise Forbidden("services.wallet", "Chỉ chủ kho dữ liệu được thêm giấy tờ.", "Only the owner adds documents.")
+        raise Forbidden(
+            "services.wallet", "Chỉ chủ kho dữ liệu được thêm giấy tờ.", "Only the owner adds documents."
+        )
     if resident_id is None:
-        raise Forbidden("services.wallet", "Tài khoản chưa gắn với CSDL dân cư.", "Not linked to the register.")
+        raise Forbidden(
+            "services.wallet", "Tài khoản chưa gắn với CSDL dân cư.", "Not linked to the register."
+        )
     title = " ".join((title or "").split())[:300]
     if not title:
         raise InvalidInput("wallet.title", "Nhập tên giấy tờ.", "Enter the document's name.")
     checked = files.check_upload(filename, data, ["pdf", "jpg", "png", "docx", "xlsx"])
     _store_blob(session, checked)
-    doc = WalletDocument(resident_id=resident_id, kind="upload" if actor.kind == "citizen" else "digitised",
-                         title=title, filename=checked.filename, content_type=checked.content_type,
-                         size=checked.size, sha256=checked.sha256)
+    doc = WalletDocument(
+        resident_id=resident_id,
+        kind="upload" if actor.kind == "citizen" else "digitised",
+        title=title,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+    )
     session.add(doc)
     session.flush()
     audit.record(session, actor, "wallet.added", "wallet_document", str(doc.id), {"sha256": checked.sha256})
@@ -580,8 +743,12 @@ def wallet_upload(session: Session, actor: Actor, title: str, filename: str, dat
 
 def get_wallet_document(session: Session, actor: Actor, doc_id: int) -> WalletDocument:
     doc = session.get(WalletDocument, int(doc_id))
-    if doc is None or actor.kind != "citizen" or doc.resident_id != actor.resident_id or (
-            doc.kind == "result" and doc.released_at is None):
+    if (
+        doc is None
+        or actor.kind != "citizen"
+        or doc.resident_id != actor.resident_id
+        or (doc.kind == "result" and doc.released_at is None)
+    ):
         raise not_found("giấy tờ", "document")
     return doc
 
@@ -594,7 +761,9 @@ def blob_data(session: Session, sha256: str) -> bytes:
     return bytes(b.data)
 
 
-def get_dossier_file(session: Session, actor: Actor, dossier_id: int, file_id: int) -> tuple[DossierFile, bytes]:
+def get_dossier_file(
+    session: Session, actor: Actor, dossier_id: int, file_id: int
+) -> tuple[DossierFile, bytes]:
     d = get_dossier(session, actor, dossier_id)
     f = session.get(DossierFile, int(file_id))
     if f is None or f.dossier_id != d.id:
@@ -618,43 +787,79 @@ def _canonical(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _snapshot(session: Session, d: Dossier, kind: str, proc: Procedure, phase: str,
-              attached: list[DossierFile] | None = None) -> DossierSnapshot:
+def _snapshot(
+    session: Session,
+    d: Dossier,
+    kind: str,
+    proc: Procedure,
+    phase: str,
+    attached: list[DossierFile] | None = None,
+) -> DossierSnapshot:
     attached = active_files(session, d) if attached is None else attached
     entries = [f for f in attached if phase == "initial" or f.phase == phase]
     content = {
-        "dossier": d.code, "kind": kind, "procedure": {"code": proc.code, "name": proc.name, "version": proc.version},
-        "register_data": d.register_data, "form_data": d.form_data, "fee": d.fee, "channel": d.channel,
-        "files": [{"id": f.id, "component": f.component_code, "filename": f.filename, "size": f.size,
-                   "sha256": f.sha256, "source": f.source, "phase": f.phase} for f in entries],
+        "dossier": d.code,
+        "kind": kind,
+        "procedure": {"code": proc.code, "name": proc.name, "version": proc.version},
+        "register_data": d.register_data,
+        "form_data": d.form_data,
+        "fee": d.fee,
+        "channel": d.channel,
+        "files": [
+            {
+                "id": f.id,
+                "component": f.component_code,
+                "filename": f.filename,
+                "size": f.size,
+                "sha256": f.sha256,
+                "source": f.source,
+                "phase": f.phase,
+            }
+            for f in entries
+        ],
         "at": utcnow().isoformat(),
     }
     text = _canonical(content)
-    snap = DossierSnapshot(dossier_id=d.id, kind=kind, content=text, sha256=hashlib.sha256(text.encode()).hexdigest())
+    snap = DossierSnapshot(
+        dossier_id=d.id, kind=kind, content=text, sha256=hashlib.sha256(text.encode()).hexdigest()
+    )
     session.add(snap)
     return snap
 
 
 def _pauses(session: Session, d: Dossier) -> list[tuple[datetime, datetime | None]]:
-    rows = session.scalars(select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id))
-    return [(p.started_at.astimezone(VN_TZ), p.ended_at.astimezone(VN_TZ) if p.ended_at else None) for p in rows]
+    rows = session.scalars(
+        select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id)
+    )
+    return [
+        (p.started_at.astimezone(VN_TZ), p.ended_at.astimezone(VN_TZ) if p.ended_at else None) for p in rows
+    ]
 
 
-def _recompute_due(session: Session, d: Dossier, pauses: list[tuple[datetime, datetime | None]] | None = None) -> None:
+def _recompute_due(
+    session: Session, d: Dossier, pauses: list[tuple[datetime, datetime | None]] | None = None
+) -> None:
     if d.submitted_at is None:
         return
-    d.due_date = _calendar.due_date_with_pauses(d.submitted_at.astimezone(VN_TZ), d.time_limit, d.time_unit,
-                                                _pauses(session, d) if pauses is None else pauses)
+    d.due_date = _calendar.due_date_with_pauses(
+        d.submitted_at.astimezone(VN_TZ),
+        d.time_limit,
+        d.time_unit,
+        _pauses(session, d) if pauses is None else pauses,
+    )
 
 
-def _finalize_submission(session: Session, d: Dossier, actor: Actor | str, now: datetime,
-                         attached: list[DossierFile] | None = None) -> None:
+def _finalize_submission(
+    session: Session, d: Dossier, actor: Actor | str, now: datetime, attached: list[DossierFile] | None = None
+) -> None:
     """The one place a dossier becomes submitted: code, frozen snapshot, due date, history, audit."""
     with session.no_autoflush:
         _finalize(session, d, actor, now, active_files(session, d) if attached is None else attached)
 
 
-def _finalize(session: Session, d: Dossier, actor: Actor | str, now: datetime, attached: list[DossierFile]) -> None:
+def _finalize(
+    session: Session, d: Dossier, actor: Actor | str, now: datetime, attached: list[DossierFile]
+) -> None:
     proc = session.get(Procedure, d.procedure_id)
     assert proc is not None
     local = now.astimezone(VN_TZ)
@@ -671,15 +876,24 @@ def _finalize(session: Session, d: Dossier, actor: Actor | str, now: datetime, a
     d.updated_at = now
     _snapshot(session, d, "submission", proc, "initial", attached)
     _event(session, d, actor, "submitted", prev)
-    audit.record(session, actor, "dossier.submitted", "dossier", d.code,
-                 {"procedure": proc.code, "channel": d.channel, "fee": d.fee, "due": str(d.due_date)})
+    audit.record(
+        session,
+        actor,
+        "dossier.submitted",
+        "dossier",
+        d.code,
+        {"procedure": proc.code, "channel": d.channel, "fee": d.fee, "due": str(d.due_date)},
+    )
 
 
 def _ready_or_raise(session: Session, d: Dossier, attached: list[DossierFile] | None = None) -> None:
     found = problems(session, d, attached)
     if found:
-        err = InvalidInput("services.incomplete", "Hồ sơ chưa đủ để nộp: " + "; ".join(p.message["vi"] for p in found),
-                           "The dossier is not complete: " + "; ".join(p.message["en"] for p in found))
+        err = InvalidInput(
+            "services.incomplete",
+            "Hồ sơ chưa đủ để nộp: " + "; ".join(p.message["vi"] for p in found),
+            "The dossier is not complete: " + "; ".join(p.message["en"] for p in found),
+        )
         err.ctx["problems"] = [p.field for p in found]
         raise err
 
@@ -694,8 +908,11 @@ def submit_dossier(session: Session, actor: Actor, dossier_id: int) -> Dossier:
     _ready_or_raise(session, d, attached)
     d.fee = current_fee(session, d)
     if d.fee > 0:
-        raise Conflict("services.fee_due", "Hồ sơ có lệ phí: hãy thanh toán để nộp.",
-                       "This dossier has a fee: pay it to submit.")
+        raise Conflict(
+            "services.fee_due",
+            "Hồ sơ có lệ phí: hãy thanh toán để nộp.",
+            "This dossier has a fee: pay it to submit.",
+        )
     _finalize_submission(session, d, actor, utcnow(), attached)
     if d.channel == "desk":
         _receive(session, d, actor)
@@ -709,23 +926,38 @@ def payment_key(d: Dossier, fee: int, attempt: int) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()[:48]
 
 
-def begin_payment(session: Session, actor: Actor, dossier_id: int, gateway: Gateway,
-                  idempotency_key: str | None = None) -> Payment:
+def begin_payment(
+    session: Session, actor: Actor, dossier_id: int, gateway: Gateway, idempotency_key: str | None = None
+) -> Payment:
     """Create (or find again) the payment intent for a dossier's fee. No money moves here."""
     d = get_dossier(session, actor, dossier_id, lock=True)
     if actor.kind != "citizen":
-        raise Forbidden("services.payment", "Chỉ người nộp hồ sơ thanh toán trực tuyến.", "Only the applicant pays online.")
-    existing_paid = session.scalar(select(Payment).where(Payment.dossier_id == d.id, Payment.state == "captured"))
+        raise Forbidden(
+            "services.payment",
+            "Chỉ người nộp hồ sơ thanh toán trực tuyến.",
+            "Only the applicant pays online.",
+        )
+    existing_paid = session.scalar(
+        select(Payment).where(Payment.dossier_id == d.id, Payment.state == "captured")
+    )
     if existing_paid is not None or d.paid:
-        raise Conflict("services.already_paid", "Hồ sơ này đã được thanh toán.", "This dossier is already paid.")
+        raise Conflict(
+            "services.already_paid", "Hồ sơ này đã được thanh toán.", "This dossier is already paid."
+        )
     _require_status(d, *EDITABLE_STATUSES)
     _ready_or_raise(session, d)
     fee = current_fee(session, d)
     if fee <= 0:
         raise Conflict("services.no_fee", "Hồ sơ này không có lệ phí.", "This dossier has no fee.")
     if idempotency_key is None:
-        attempts = session.scalar(select(func.count(Payment.id)).where(
-            Payment.dossier_id == d.id, Payment.state.in_(("failed", "cancelled", "refunded")))) or 0
+        attempts = (
+            session.scalar(
+                select(func.count(Payment.id)).where(
+                    Payment.dossier_id == d.id, Payment.state.in_(("failed", "cancelled", "refunded"))
+                )
+            )
+            or 0
+        )
         idempotency_key = payment_key(d, fee, int(attempts))
     idempotency_key = idempotency_key.strip()[:64]
     if not idempotency_key:
@@ -733,17 +965,29 @@ def begin_payment(session: Session, actor: Actor, dossier_id: int, gateway: Gate
     same = session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
     if same is not None:
         if same.dossier_id != d.id or same.amount != fee:
-            raise Conflict("payment.key_reused", "Khóa chống trùng đã dùng cho một khoản khác.",
-                           "The idempotency key was used for another payment.")
+            raise Conflict(
+                "payment.key_reused",
+                "Khóa chống trùng đã dùng cho một khoản khác.",
+                "The idempotency key was used for another payment.",
+            )
         if same.state == "pending":
             return same
-        raise Conflict("payment.key_used", "Khoản thanh toán này đã kết thúc; hãy bắt đầu lại.",
-                       "That payment has ended; start again.")
+        raise Conflict(
+            "payment.key_used",
+            "Khoản thanh toán này đã kết thúc; hãy bắt đầu lại.",
+            "That payment has ended; start again.",
+        )
     for old in session.scalars(select(Payment).where(Payment.dossier_id == d.id, Payment.state == "pending")):
         old.state = "cancelled"
         old.note = "superseded"
-    pay = Payment(ref="PAY" + new_token(12).replace("-", "x").replace("_", "y")[:16], idempotency_key=idempotency_key,
-                  dossier_id=d.id, gateway=gateway.name, amount=fee, state="pending")
+    pay = Payment(
+        ref="PAY" + new_token(12).replace("-", "x").replace("_", "y")[:16],
+        idempotency_key=idempotency_key,
+        dossier_id=d.id,
+        gateway=gateway.name,
+        amount=fee,
+        state="pending",
+    )
     session.add(pay)
     prev = d.status
     d.fee = fee
@@ -770,7 +1014,14 @@ def _refund(session: Session, gateway: Gateway, pay: Payment, why: str) -> str:
     pay.state = "refunded"
     pay.refunded_at = utcnow()
     pay.note = f"{why}; refund {refund_ref}"[:300]
-    audit.record(session, "system:payments", "payment.refunded", "payment", pay.ref, {"reason": why, "amount": pay.amount})
+    audit.record(
+        session,
+        "system:payments",
+        "payment.refunded",
+        "payment",
+        pay.ref,
+        {"reason": why, "amount": pay.amount},
+    )
     return "refunded"
 
 
@@ -781,7 +1032,9 @@ class CallbackResult:
     dossier_code: str | None
 
 
-def handle_payment_callback(session: Session, gateway: Gateway, body: bytes, signature: str) -> CallbackResult:
+def handle_payment_callback(
+    session: Session, gateway: Gateway, body: bytes, signature: str
+) -> CallbackResult:
     """A gateway's notice, applied exactly once. Capture and submission commit together.
 
     Forged → refused (and audited); an event id seen before → no-op; money for a dossier that
@@ -790,26 +1043,41 @@ def handle_payment_callback(session: Session, gateway: Gateway, body: bytes, sig
     try:
         event: CallbackEvent = gateway.parse_callback(body, signature)
     except InvalidInput as exc:
-        audit.record(session, "system:payments", "payment.callback_refused", "payment", "",
-                     {"gateway": gateway.name, "reason": exc.code})
+        audit.record(
+            session,
+            "system:payments",
+            "payment.callback_refused",
+            "payment",
+            "",
+            {"gateway": gateway.name, "reason": exc.code},
+        )
         exc.keep_changes = True  # type: ignore[attr-defined]
         raise
-    seen = session.scalar(select(PaymentCallback.id).where(PaymentCallback.gateway == gateway.name,
-                                                           PaymentCallback.event_id == event.event_id))
+    seen = session.scalar(
+        select(PaymentCallback.id).where(
+            PaymentCallback.gateway == gateway.name, PaymentCallback.event_id == event.event_id
+        )
+    )
     if seen is not None:
         return _result_for(session, event.payment_ref, "duplicate")
-    record = PaymentCallback(gateway=gateway.name, event_id=event.event_id, payment_ref=event.payment_ref,
-                             outcome="received")
+    record = PaymentCallback(
+        gateway=gateway.name, event_id=event.event_id, payment_ref=event.payment_ref, outcome="received"
+    )
     try:
         with session.begin_nested():
             session.add(record)
     except IntegrityError:
         return _result_for(session, event.payment_ref, "duplicate")
-    pay = session.scalar(select(Payment).where(Payment.ref == event.payment_ref, Payment.gateway == gateway.name)
-                         .with_for_update())
+    pay = session.scalar(
+        select(Payment)
+        .where(Payment.ref == event.payment_ref, Payment.gateway == gateway.name)
+        .with_for_update()
+    )
     if pay is None:
         record.outcome = "unknown_payment"
-        audit.record(session, "system:payments", "payment.callback_unknown", "payment", event.payment_ref[:40])
+        audit.record(
+            session, "system:payments", "payment.callback_unknown", "payment", event.payment_ref[:40]
+        )
         return CallbackResult("ignored", None, None)
     d = session.get(Dossier, pay.dossier_id, with_for_update=True)
     assert d is not None
@@ -832,8 +1100,15 @@ def handle_payment_callback(session: Session, gateway: Gateway, body: bytes, sig
     if event.amount != pay.amount or event.currency != pay.currency:
         record.outcome = _refund(session, gateway, pay, "amount mismatch")
         return CallbackResult("refunded", d.id, d.code)
-    if pay.state != "pending" or d.paid or d.status != "awaiting_payment" or d.payment_key != pay.idempotency_key:
-        record.outcome = _refund(session, gateway, pay, f"dossier not awaiting this payment ({pay.state}/{d.status})")
+    if (
+        pay.state != "pending"
+        or d.paid
+        or d.status != "awaiting_payment"
+        or d.payment_key != pay.idempotency_key
+    ):
+        record.outcome = _refund(
+            session, gateway, pay, f"dossier not awaiting this payment ({pay.state}/{d.status})"
+        )
         return CallbackResult("refunded", d.id, d.code)
     try:
         with session.begin_nested():
@@ -845,8 +1120,14 @@ def handle_payment_callback(session: Session, gateway: Gateway, body: bytes, sig
         record.outcome = _refund(session, gateway, pay, "submission failed")
         return CallbackResult("refunded", d.id, d.code)
     record.outcome = "captured"
-    audit.record(session, "system:payments", "payment.captured", "dossier", d.code or str(d.id),
-                 {"payment": pay.ref, "amount": pay.amount})
+    audit.record(
+        session,
+        "system:payments",
+        "payment.captured",
+        "dossier",
+        d.code or str(d.id),
+        {"payment": pay.ref, "amount": pay.amount},
+    )
     return CallbackResult("captured", d.id, d.code)
 
 
@@ -876,13 +1157,22 @@ def desk_identify(session: Session, actor: Actor, qr_string: str) -> Any:
     from hue06.registry import service as registry
 
     if actor.kind != "official":
-        raise Forbidden("services.desk", "Chỉ cán bộ Một cửa dùng chức năng này.", "Only desk officers may do this.")
+        raise Forbidden(
+            "services.desk", "Chỉ cán bộ Một cửa dùng chức năng này.", "Only desk officers may do this."
+        )
     qr = parse_cccd_qr(qr_string)
     resident = registry.match_identity(session, qr.personal_id)
-    if resident is None or not _same_name(qr.full_name, resident.full_name) or resident.date_of_birth != qr.date_of_birth:
+    if (
+        resident is None
+        or not _same_name(qr.full_name, resident.full_name)
+        or resident.date_of_birth != qr.date_of_birth
+    ):
         audit.record(session, actor, "desk.identity_mismatch", "resident", qr.personal_id)
-        err = InvalidInput("services.desk_mismatch", "Thông tin trên thẻ không khớp với CSDL dân cư; không mở được hồ sơ.",
-                           "The card's details do not match the population register; no dossier was opened.")
+        err = InvalidInput(
+            "services.desk_mismatch",
+            "Thông tin trên thẻ không khớp với CSDL dân cư; không mở được hồ sơ.",
+            "The card's details do not match the population register; no dossier was opened.",
+        )
         err.keep_changes = True  # type: ignore[attr-defined]
         raise err
     audit.record(session, actor, "desk.identity_checked", "resident", qr.personal_id)
@@ -910,9 +1200,18 @@ def desk_take_cash(session: Session, actor: Actor, dossier_id: int) -> Dossier:
     _ready_or_raise(session, d)
     d.fee = current_fee(session, d)
     if d.fee > 0:
-        session.add(Payment(ref="CASH" + new_token(10)[:14], idempotency_key=f"cash:{d.id}", dossier_id=d.id,
-                            gateway="cash", amount=d.fee, state="captured", captured_at=utcnow(),
-                            note=f"received by {actor.label}"))
+        session.add(
+            Payment(
+                ref="CASH" + new_token(10)[:14],
+                idempotency_key=f"cash:{d.id}",
+                dossier_id=d.id,
+                gateway="cash",
+                amount=d.fee,
+                state="captured",
+                captured_at=utcnow(),
+                note=f"received by {actor.label}",
+            )
+        )
         d.paid = True
     _finalize_submission(session, d, actor, utcnow())
     _receive(session, d, actor)
@@ -932,7 +1231,9 @@ def _receive(session: Session, d: Dossier, actor: Actor) -> None:
     audit.record(session, actor, "dossier.received", "dossier", d.code)
 
 
-def _officer_action(session: Session, actor: Actor, dossier_id: int, version: int | None, *allowed: str) -> Dossier:
+def _officer_action(
+    session: Session, actor: Actor, dossier_id: int, version: int | None, *allowed: str
+) -> Dossier:
     if actor.kind != "official":
         raise Forbidden("services.officer", "Chỉ cán bộ xử lý hồ sơ.", "Only officers handle dossiers.")
     d = get_dossier(session, actor, dossier_id, lock=True)
@@ -949,11 +1250,15 @@ def receive_dossier(session: Session, actor: Actor, dossier_id: int, version: in
     return d
 
 
-def request_supplement(session: Session, actor: Actor, dossier_id: int, version: int | None, reason: str) -> Dossier:
+def request_supplement(
+    session: Session, actor: Actor, dossier_id: int, version: int | None, reason: str
+) -> Dossier:
     """Ask the applicant for more documents: the legal clock stops until they answer."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("services.reason", "Nêu rõ giấy tờ cần bổ sung.", "Say which documents are needed.")
+        raise InvalidInput(
+            "services.reason", "Nêu rõ giấy tờ cần bổ sung.", "Say which documents are needed."
+        )
     d = _officer_action(session, actor, dossier_id, version, "received")
     prev = d.status
     now = utcnow()
@@ -971,17 +1276,25 @@ def request_supplement(session: Session, actor: Actor, dossier_id: int, version:
 def answer_supplement(session: Session, actor: Actor, dossier_id: int, note: str = "") -> Dossier:
     """The applicant answers: the new files are frozen in a snapshot and the clock restarts."""
     if actor.kind != "citizen":
-        raise Forbidden("services.citizen", "Chỉ người nộp hồ sơ trả lời yêu cầu bổ sung.",
-                        "Only the applicant answers a request for documents.")
+        raise Forbidden(
+            "services.citizen",
+            "Chỉ người nộp hồ sơ trả lời yêu cầu bổ sung.",
+            "Only the applicant answers a request for documents.",
+        )
     d = get_dossier(session, actor, dossier_id, lock=True)
     _require_status(d, "supplement_requested")
     new_files = active_files(session, d, "supplement")
     note = (note or "").strip()[:2000]
     if not new_files and not note:
-        raise InvalidInput("services.supplement_empty", "Đính kèm giấy tờ hoặc ghi nội dung bổ sung.",
-                           "Attach documents or write what you are adding.")
+        raise InvalidInput(
+            "services.supplement_empty",
+            "Đính kèm giấy tờ hoặc ghi nội dung bổ sung.",
+            "Attach documents or write what you are adding.",
+        )
     now = utcnow()
-    pause = session.scalar(select(DossierPause).where(DossierPause.dossier_id == d.id, DossierPause.ended_at.is_(None)))
+    pause = session.scalar(
+        select(DossierPause).where(DossierPause.dossier_id == d.id, DossierPause.ended_at.is_(None))
+    )
     if pause is not None:
         pause.ended_at = now
     prev = d.status
@@ -1001,7 +1314,9 @@ def answer_supplement(session: Session, actor: Actor, dossier_id: int, note: str
     return d
 
 
-def approve_dossier(session: Session, actor: Actor, dossier_id: int, version: int | None, note: str = "") -> Dossier:
+def approve_dossier(
+    session: Session, actor: Actor, dossier_id: int, version: int | None, note: str = ""
+) -> Dossier:
     d = _officer_action(session, actor, dossier_id, version, "received")
     prev = d.status
     d.status = "approved"
@@ -1015,7 +1330,9 @@ def approve_dossier(session: Session, actor: Actor, dossier_id: int, version: in
     return d
 
 
-def refuse_dossier(session: Session, actor: Actor, dossier_id: int, version: int | None, reason: str) -> Dossier:
+def refuse_dossier(
+    session: Session, actor: Actor, dossier_id: int, version: int | None, reason: str
+) -> Dossier:
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise InvalidInput("services.reason", "Nêu rõ lý do từ chối.", "Give the reason for refusing.")
@@ -1046,8 +1363,14 @@ def _result_items(proc: Procedure, d: Dossier) -> list[str]:
     return [proc.result_name or proc.name]
 
 
-def issue_result(session: Session, actor: Actor, dossier_id: int, version: int | None, signer: ProvinceSigner,
-                 base_url: str = "") -> list[WalletDocument]:
+def issue_result(
+    session: Session,
+    actor: Actor,
+    dossier_id: int,
+    version: int | None,
+    signer: ProvinceSigner,
+    base_url: str = "",
+) -> list[WalletDocument]:
     """Render the result as PDF, sign it with the province's key, keep it ready to return."""
     d = _officer_action(session, actor, dossier_id, version, "approved")
     proc = session.get(Procedure, d.procedure_id)
@@ -1063,9 +1386,15 @@ def issue_result(session: Session, actor: Actor, dossier_id: int, version: int |
     docs = []
     for title in _result_items(proc, d):
         pdf = render_result_pdf(
-            title=title, agency=agency_name(d.agency_code), dossier_code=d.code or "", procedure=proc.name, rows=rows,
-            decision_text=d.decision_note or "Hồ sơ đã được giải quyết theo quy định.", signer=signer,
-            signed_at=now, verify_url=f"{base_url}/services/verify",
+            title=title,
+            agency=agency_name(d.agency_code),
+            dossier_code=d.code or "",
+            procedure=proc.name,
+            rows=rows,
+            decision_text=d.decision_note or "Hồ sơ đã được giải quyết theo quy định.",
+            signer=signer,
+            signed_at=now,
+            verify_url=f"{base_url}/services/verify",
         )
         sig = signer.sign(pdf)
         digest = hashlib.sha256(pdf).hexdigest()
@@ -1073,9 +1402,20 @@ def issue_result(session: Session, actor: Actor, dossier_id: int, version: int |
             session.add(Blob(sha256=digest, size=len(pdf), content_type="application/pdf", data=pdf))
             session.flush()
         safe = fold(title).replace(" ", "-")[:60] or "ket-qua"
-        doc = WalletDocument(resident_id=d.resident_id, kind="result", title=title, filename=f"{d.code}-{safe}.pdf",
-                             content_type="application/pdf", size=len(pdf), sha256=digest, dossier_id=d.id,
-                             signature=sig.value, signature_alg=sig.algorithm, key_id=sig.key_id, signed_at=now)
+        doc = WalletDocument(
+            resident_id=d.resident_id,
+            kind="result",
+            title=title,
+            filename=f"{d.code}-{safe}.pdf",
+            content_type="application/pdf",
+            size=len(pdf),
+            sha256=digest,
+            dossier_id=d.id,
+            signature=sig.value,
+            signature_alg=sig.algorithm,
+            key_id=sig.key_id,
+            signed_at=now,
+        )
         session.add(doc)
         docs.append(doc)
     session.flush()
@@ -1085,8 +1425,14 @@ def issue_result(session: Session, actor: Actor, dossier_id: int, version: int |
     d.result_electronic = True
     d.updated_at = now
     _event(session, d, actor, "result_issued", prev, "; ".join(x.title for x in docs))
-    audit.record(session, actor, "dossier.result_issued", "dossier", d.code,
-                 {"documents": [x.id for x in docs], "key": signer.key_id})
+    audit.record(
+        session,
+        actor,
+        "dossier.result_issued",
+        "dossier",
+        d.code,
+        {"documents": [x.id for x in docs], "key": signer.key_id},
+    )
     _flush(session)
     return docs
 
@@ -1095,8 +1441,9 @@ def return_result(session: Session, actor: Actor, dossier_id: int, version: int 
     """Hand the signed result over: it appears in the applicant's wallet and the dossier is finished."""
     d = _officer_action(session, actor, dossier_id, version, "result_issued")
     now = utcnow()
-    for doc in session.scalars(select(WalletDocument).where(WalletDocument.dossier_id == d.id,
-                                                            WalletDocument.kind == "result")):
+    for doc in session.scalars(
+        select(WalletDocument).where(WalletDocument.dossier_id == d.id, WalletDocument.kind == "result")
+    ):
         doc.released_at = now
     prev = d.status
     d.status = "returned"
@@ -1133,20 +1480,28 @@ def history(session: Session, d: Dossier, *, citizen: bool = False) -> list[Doss
 
 
 def snapshots(session: Session, d: Dossier) -> list[DossierSnapshot]:
-    return list(session.scalars(select(DossierSnapshot).where(DossierSnapshot.dossier_id == d.id)
-                                .order_by(DossierSnapshot.id)))
+    return list(
+        session.scalars(
+            select(DossierSnapshot).where(DossierSnapshot.dossier_id == d.id).order_by(DossierSnapshot.id)
+        )
+    )
 
 
 def snapshot_content(snap: DossierSnapshot) -> dict[str, Any]:
     """A snapshot's content, after checking it is byte for byte what was frozen."""
     if hashlib.sha256(snap.content.encode()).hexdigest() != snap.sha256:
-        raise Conflict("services.snapshot_tampered", "Bản lưu hồ sơ đã bị thay đổi sau khi nộp.",
-                       "The stored copy of the dossier was changed after submission.")
+        raise Conflict(
+            "services.snapshot_tampered",
+            "Bản lưu hồ sơ đã bị thay đổi sau khi nộp.",
+            "The stored copy of the dossier was changed after submission.",
+        )
     return json.loads(snap.content)
 
 
 def pauses_of(session: Session, d: Dossier) -> list[DossierPause]:
-    return list(session.scalars(select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id)))
+    return list(
+        session.scalars(select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id))
+    )
 
 
 # =========================================================================== lists
@@ -1155,9 +1510,13 @@ def pauses_of(session: Session, d: Dossier) -> list[DossierPause]:
 def my_dossiers(session: Session, actor: Actor) -> list[tuple[Dossier, Procedure]]:
     if actor.kind != "citizen" or actor.resident_id is None:
         raise Forbidden("services.citizen", "Cần đăng nhập bằng tài khoản công dân.", "Sign in as a citizen.")
-    rows = session.execute(select(Dossier, Procedure).join(Procedure, Procedure.id == Dossier.procedure_id)
-                           .where(Dossier.resident_id == actor.resident_id)
-                           .order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(200))
+    rows = session.execute(
+        select(Dossier, Procedure)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(Dossier.resident_id == actor.resident_id)
+        .order_by(Dossier.created_at.desc(), Dossier.id.desc())
+        .limit(200)
+    )
     return [(d, p) for d, p in rows]
 
 
@@ -1172,8 +1531,15 @@ class InboxPage:
     status: str
 
 
-def inbox(session: Session, actor: Actor, *, status: str = "open", page: int = 1, per_page: int = 50,
-          today: date | None = None) -> InboxPage:
+def inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str = "open",
+    page: int = 1,
+    per_page: int = 50,
+    today: date | None = None,
+) -> InboxPage:
     """An officer's dossiers: their agency's, in their area, soonest due first (overdue on top)."""
     if actor.kind != "official":
         raise Forbidden("services.officer", "Chỉ cán bộ xem hộp hồ sơ.", "Only officers have an inbox.")
@@ -1184,7 +1550,11 @@ def inbox(session: Session, actor: Actor, *, status: str = "open", page: int = 1
     communes = actor.communes
     if communes is not None:
         filters.append(Dossier.commune_code.in_(sorted(communes)))
-    count_stmt = select(Dossier.status, func.count()).where(*filters, Dossier.status.in_(OPEN_STATUSES)).group_by(Dossier.status)
+    count_stmt = (
+        select(Dossier.status, func.count())
+        .where(*filters, Dossier.status.in_(OPEN_STATUSES))
+        .group_by(Dossier.status)
+    )
     counts = {s: int(n) for s, n in session.execute(count_stmt)}
     wanted: Sequence[str] = OPEN_STATUSES if status == "open" else (status,)
     if status not in ("open", *STATUSES):
@@ -1194,11 +1564,26 @@ def inbox(session: Session, actor: Actor, *, status: str = "open", page: int = 1
         wanted = OPEN_STATUSES
     page = max(1, int(page))
     per_page = min(max(10, int(per_page)), 200)
-    q = select(Dossier, Procedure.name).join(Procedure, Procedure.id == Dossier.procedure_id).where(
-        *filters, Dossier.status.in_(wanted))
-    total = sum(counts.get(s, 0) for s in wanted) if status in ("open", *OPEN_STATUSES) else int(
-        session.scalar(select(func.count()).select_from(Dossier).where(*filters, Dossier.status.in_(wanted))) or 0)
-    q = q.order_by(Dossier.due_date.is_(None), Dossier.due_date, Dossier.id).limit(per_page).offset((page - 1) * per_page)
+    q = (
+        select(Dossier, Procedure.name)
+        .join(Procedure, Procedure.id == Dossier.procedure_id)
+        .where(*filters, Dossier.status.in_(wanted))
+    )
+    total = (
+        sum(counts.get(s, 0) for s in wanted)
+        if status in ("open", *OPEN_STATUSES)
+        else int(
+            session.scalar(
+                select(func.count()).select_from(Dossier).where(*filters, Dossier.status.in_(wanted))
+            )
+            or 0
+        )
+    )
+    q = (
+        q.order_by(Dossier.due_date.is_(None), Dossier.due_date, Dossier.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     rows = [(d, name) for d, name in session.execute(q)]
     return InboxPage(rows, total, counts, page, per_page, agency, status)
 

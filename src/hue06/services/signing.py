@@ -36,7 +36,9 @@ class Signature:
 class ProvinceSigner:
     """Loads (or creates on first use) the province's key under data_dir."""
 
-    def __init__(self, data_dir: Path | str, signer_name: str = "Ủy ban nhân dân tỉnh Thừa Thiên Huế") -> None:
+    def __init__(
+        self, data_dir: Path | str, signer_name: str = "Ủy ban nhân dân tỉnh Thừa Thiên Huế"
+    ) -> None:
         self.path = Path(data_dir) / "keys" / "province-ed25519.pem"
         self.signer_name = signer_name
         self._key: Ed25519PrivateKey | None = None
@@ -51,8 +53,11 @@ class ProvinceSigner:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 key = Ed25519PrivateKey.generate()
-                pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
+                pem = key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
                 try:
                     fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 except FileExistsError:  # another worker created it first: use theirs
@@ -66,8 +71,9 @@ class ProvinceSigner:
         return self._private().public_key()
 
     def public_pem(self) -> bytes:
-        return self.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @property
     def key_id(self) -> str:
@@ -91,14 +97,25 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def render_result_pdf(*, title: str, agency: str, dossier_code: str, procedure: str,
-                      rows: list[tuple[str, str]], decision_text: str, signer: ProvinceSigner,
-                      signed_at: datetime, verify_url: str) -> bytes:
+def render_result_pdf(
+    *,
+    title: str,
+    agency: str,
+    dossier_code: str,
+    procedure: str,
+    rows: list[tuple[str, str]],
+    decision_text: str,
+    signer: ProvinceSigner,
+    signed_at: datetime,
+    verify_url: str,
+) -> bytes:
     """A one-page result in the Decree 30/2020 layout (A4, Times New Roman 13) with a signature block."""
     from weasyprint import HTML  # heavy import: only when a result is issued
 
     local = signed_at.astimezone(VN_TZ)
-    content_hash = hashlib.sha256(("|".join([dossier_code, title, *(f"{k}={v}" for k, v in rows)])).encode()).hexdigest()
+    content_hash = hashlib.sha256(
+        ("|".join([dossier_code, title, *(f"{k}={v}" for k, v in rows)])).encode()
+    ).hexdigest()
     body_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     doc = f"""<!doctype html><html lang="vi"><head><meta charset="utf-8"><style>
 @page {{ size: A4; margin: 20mm 15mm 20mm 30mm; }}

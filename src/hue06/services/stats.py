@@ -21,8 +21,18 @@ from hue06.core import admin_units
 from hue06.core.errors import InvalidInput
 from hue06.services.models import Dossier
 
-_SUMS = ("total", "online", "on_time", "overdue", "finished", "approved_finished", "result_electronic",
-         "digitised", "reused", "prefilled")
+_SUMS = (
+    "total",
+    "online",
+    "on_time",
+    "overdue",
+    "finished",
+    "approved_finished",
+    "result_electronic",
+    "digitised",
+    "reused",
+    "prefilled",
+)
 
 
 @dataclass
@@ -47,8 +57,13 @@ class Counts:
         return round(self.online / self.total, 4) if self.total else 0.0
 
     def row(self) -> dict[str, Any]:
-        return {"total": self.total, "online": self.online, "online_rate": self.online_rate,
-                "on_time": self.on_time, "overdue": self.overdue}
+        return {
+            "total": self.total,
+            "online": self.online,
+            "online_rate": self.online_rate,
+            "on_time": self.on_time,
+            "overdue": self.overdue,
+        }
 
 
 @dataclass
@@ -63,9 +78,16 @@ class Stats:
     indicators: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"from": self.date_from.isoformat(), "to": self.date_to.isoformat(), "as_of": self.today.isoformat(),
-                "services": self.services, "totals": self.totals, "agencies": self.agencies,
-                "communes": self.communes, "indicators": self.indicators}
+        return {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "as_of": self.today.isoformat(),
+            "services": self.services,
+            "totals": self.totals,
+            "agencies": self.agencies,
+            "communes": self.communes,
+            "indicators": self.indicators,
+        }
 
 
 def _rate(a: int, b: int) -> float:
@@ -77,21 +99,32 @@ def _sum(cond: Any) -> Any:
     return func.count().filter(cond)
 
 
-def compute(session: Session, date_from: date, date_to: date, *, today: date | None = None,
-            agency: str | None = None, communes: frozenset[str] | None = None) -> Stats:
+def compute(
+    session: Session,
+    date_from: date,
+    date_to: date,
+    *,
+    today: date | None = None,
+    agency: str | None = None,
+    communes: frozenset[str] | None = None,
+) -> Stats:
     """The statistics of dossiers submitted from date_from to date_to (both included)."""
     from hue06.services.service import agency_name, list_procedures, local_now
 
     if date_to < date_from:
-        raise InvalidInput("stats.period", "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must follow the start date.")
+        raise InvalidInput(
+            "stats.period", "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must follow the start date."
+        )
     today = today or local_now().date()
     d = Dossier
     finished = d.finished_on.is_not(None)
     on_time = and_(finished, or_(d.due_date.is_(None), d.finished_on <= d.due_date))
-    overdue = or_(and_(finished, d.finished_on > d.due_date),
-                  and_(d.finished_on.is_(None), d.due_date < literal(today)))
+    overdue = or_(
+        and_(finished, d.finished_on > d.due_date), and_(d.finished_on.is_(None), d.due_date < literal(today))
+    )
     cols = [
-        d.procedure_id, d.commune_code,
+        d.procedure_id,
+        d.commune_code,
         func.count().label("total"),
         _sum(d.channel == "online").label("online"),
         _sum(on_time).label("on_time"),
@@ -132,13 +165,24 @@ def compute(session: Session, date_from: date, date_to: date, *, today: date | N
             continue
         if agency and p.agency_code != agency and c.total == 0:
             continue
-        stats.services.append({"no": p.essential_no, "code": p.code, "name": p.name, "agency": p.agency_code, **c.row()})
+        stats.services.append(
+            {"no": p.essential_no, "code": p.code, "name": p.name, "agency": p.agency_code, **c.row()}
+        )
     stats.totals = total.row()
-    stats.agencies = [{"code": code, "name": agency_name(code), **c.row(), "on_time_rate": _rate(c.on_time, c.on_time + c.overdue)}
-                      for code, c in sorted(by_agency.items(), key=lambda kv: -kv[1].total)]
+    stats.agencies = [
+        {
+            "code": code,
+            "name": agency_name(code),
+            **c.row(),
+            "on_time_rate": _rate(c.on_time, c.on_time + c.overdue),
+        }
+        for code, c in sorted(by_agency.items(), key=lambda kv: -kv[1].total)
+    ]
     names = {u.code: u.name for u in admin_units.communes("2024")} if by_commune else {}
-    stats.communes = [{"code": code, "name": names.get(code, code or "—"), **c.row()}
-                      for code, c in sorted(by_commune.items(), key=lambda kv: (-kv[1].total, kv[0]))]
+    stats.communes = [
+        {"code": code, "name": names.get(code, code or "—"), **c.row()}
+        for code, c in sorted(by_commune.items(), key=lambda kv: (-kv[1].total, kv[0]))
+    ]
     stats.indicators = {
         "online_rate": total.online_rate,
         "on_time_rate": _rate(total.on_time, total.on_time + total.overdue),
@@ -157,8 +201,14 @@ INDICATOR_LABELS = {
     "on_time_rate": ("Tỷ lệ hồ sơ giải quyết đúng hạn", "Share of dossiers handled on time"),
     "results_electronic_rate": ("Tỷ lệ hồ sơ có kết quả điện tử", "Share of results issued electronically"),
     "digitised_rate": ("Tỷ lệ hồ sơ được số hóa", "Share of dossiers digitised"),
-    "reuse_rate": ("Tỷ lệ hồ sơ tái sử dụng giấy tờ đã số hóa", "Share of dossiers reusing digitised documents"),
-    "register_prefill_rate": ("Tỷ lệ hồ sơ dùng dữ liệu từ CSDL dân cư", "Share of dossiers filled from the register"),
+    "reuse_rate": (
+        "Tỷ lệ hồ sơ tái sử dụng giấy tờ đã số hóa",
+        "Share of dossiers reusing digitised documents",
+    ),
+    "register_prefill_rate": (
+        "Tỷ lệ hồ sơ dùng dữ liệu từ CSDL dân cư",
+        "Share of dossiers filled from the register",
+    ),
 }
 
 
@@ -170,11 +220,26 @@ def to_xlsx(stats: Stats) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Phu luc II"
-    ws.append([f"KẾT QUẢ THỰC HIỆN DỊCH VỤ CÔNG THIẾT YẾU từ {stats.date_from:%d/%m/%Y} đến {stats.date_to:%d/%m/%Y}"])
+    ws.append(
+        [
+            f"KẾT QUẢ THỰC HIỆN DỊCH VỤ CÔNG THIẾT YẾU từ {stats.date_from:%d/%m/%Y} đến {stats.date_to:%d/%m/%Y}"
+        ]
+    )
     ws["A1"].font = Font(bold=True)
     ws.append(["STT", "Mã", "Dịch vụ công", "Tổng hồ sơ", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"])
     for r in stats.services:
-        ws.append([r["no"], r["code"], r["name"], r["total"], r["online"], r["online_rate"], r["on_time"], r["overdue"]])
+        ws.append(
+            [
+                r["no"],
+                r["code"],
+                r["name"],
+                r["total"],
+                r["online"],
+                r["online_rate"],
+                r["on_time"],
+                r["overdue"],
+            ]
+        )
         ws.cell(ws.max_row, 6).number_format = "0%"
     t = stats.totals
     ws.append(["", "", "Tổng cộng", t["total"], t["online"], t["online_rate"], t["on_time"], t["overdue"]])
@@ -186,11 +251,17 @@ def to_xlsx(stats: Stats) -> bytes:
     ag = wb.create_sheet("Theo co quan")
     ag.append(["Mã", "Cơ quan", "Tổng hồ sơ", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"])
     for r in stats.agencies:
-        ag.append([r["code"], r["name"], r["total"], r["online"], r["online_rate"], r["on_time"], r["overdue"]])
+        ag.append(
+            [r["code"], r["name"], r["total"], r["online"], r["online_rate"], r["on_time"], r["overdue"]]
+        )
     cm = wb.create_sheet("Theo xa")
-    cm.append(["Mã xã (2024)", "Xã, phường, thị trấn", "Tổng hồ sơ", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"])
+    cm.append(
+        ["Mã xã (2024)", "Xã, phường, thị trấn", "Tổng hồ sơ", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"]
+    )
     for r in stats.communes:
-        cm.append([r["code"], r["name"], r["total"], r["online"], r["online_rate"], r["on_time"], r["overdue"]])
+        cm.append(
+            [r["code"], r["name"], r["total"], r["online"], r["online_rate"], r["on_time"], r["overdue"]]
+        )
     ind = wb.create_sheet("Chi so 766")
     ind.append(["Chỉ số", "Giá trị"])
     for key, (vi, _en) in INDICATOR_LABELS.items():

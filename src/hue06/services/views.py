@@ -138,8 +138,11 @@ def _status_ctx(d: Dossier, lang: str) -> dict[str, str]:
 def _nav(actor: Actor | None) -> list[dict[str, str]]:
     if actor is None or actor.kind != "official":
         return []
-    items = [{"href": "/services/inbox", "label": "Hồ sơ cần xử lý"}, {"href": "/services/desk", "label": "Một cửa"},
-             {"href": "/services/stats", "label": "Thống kê dịch vụ công"}]
+    items = [
+        {"href": "/services/inbox", "label": "Hồ sơ cần xử lý"},
+        {"href": "/services/desk", "label": "Một cửa"},
+        {"href": "/services/stats", "label": "Thống kê dịch vụ công"},
+    ]
     if actor.role == "admin":
         items.append({"href": "/services/admin/procedures", "label": "Danh mục thủ tục"})
     return items
@@ -196,6 +199,7 @@ def _handle(fn):  # type: ignore[no-untyped-def]
     import inspect
 
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Response:
             try:
@@ -231,8 +235,11 @@ def procedure_page(code: str, request: Request, session: Session = Depends(db)) 
     proc = service.get_procedure(session, code)
     who = _citizen(request)
     level = service.citizen_level(who) if who else 0
-    return _page(request, "services/procedure.html", {"proc": proc, "form": service.procedure_form(proc),
-                                                      "citizen": who, "level": level})
+    return _page(
+        request,
+        "services/procedure.html",
+        {"proc": proc, "form": service.procedure_form(proc), "citizen": who, "level": level},
+    )
 
 
 @router.post("/services/procedures/{code}/start", dependencies=[Depends(csrf_protect)])
@@ -240,7 +247,9 @@ def procedure_page(code: str, request: Request, session: Session = Depends(db)) 
 def start(code: str, request: Request, session: Session = Depends(db)) -> Response:
     who = _citizen(request)
     if who is None:
-        return RedirectResponse(f"/account/login?next={quote('/services/procedures/' + code)}", status_code=303)
+        return RedirectResponse(
+            f"/account/login?next={quote('/services/procedures/' + code)}", status_code=303
+        )
     d = service.start_dossier(session, who, code)
     return RedirectResponse(f"/services/dossiers/{d.id}/details", status_code=303)
 
@@ -257,8 +266,9 @@ def signing_key(request: Request) -> Response:
 @router.get("/services/dossiers/{dossier_id}/details")
 @_handle
 @commits
-def details(dossier_id: int, request: Request, who: Actor = Depends(person_page),
-            session: Session = Depends(db)) -> Response:
+def details(
+    dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -269,8 +279,14 @@ def details(dossier_id: int, request: Request, who: Actor = Depends(person_page)
 @router.get("/services/dossiers/{dossier_id}/page/{page_id}")
 @_handle
 @commits
-def question_page(dossier_id: int, page_id: str, request: Request, change: int = 0,
-                  who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def question_page(
+    dossier_id: int,
+    page_id: str,
+    request: Request,
+    change: int = 0,
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -278,16 +294,33 @@ def question_page(dossier_id: int, page_id: str, request: Request, change: int =
     if page is None:
         raise not_found("trang", "page")
     back = _back_step(form, d, f"page/{page_id}", bool(proc.components))
-    return _page(request, "services/question.html", {"d": d, "proc": proc, "form": form, "page": page,
-                                                     "values": d.form_data, "errors": {}, "back": back,
-                                                     "change": change})
+    return _page(
+        request,
+        "services/question.html",
+        {
+            "d": d,
+            "proc": proc,
+            "form": form,
+            "page": page,
+            "values": d.form_data,
+            "errors": {},
+            "back": back,
+            "change": change,
+        },
+    )
 
 
 @router.post("/services/dossiers/{dossier_id}/page/{page_id}", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = Depends(form_data),
-                  who: Actor = Depends(person_page), session: Session = Depends(db)) -> Response:
+def question_post(
+    dossier_id: int,
+    page_id: str,
+    request: Request,
+    raw: Any = Depends(form_data),
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
@@ -302,10 +335,21 @@ def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = De
     if errors:
         values = {**d.form_data, **posted}
         back = _back_step(form, d, f"page/{page_id}", bool(proc.components))
-        return _page(request, "services/question.html",
-                     {"d": d, "proc": proc, "form": form, "page": page, "values": values,
-                      "errors": _errors_text(errors, _lang(request)), "back": back, "change": int(change)},
-                     status_code=400)
+        return _page(
+            request,
+            "services/question.html",
+            {
+                "d": d,
+                "proc": proc,
+                "form": form,
+                "page": page,
+                "values": values,
+                "errors": _errors_text(errors, _lang(request)),
+                "back": back,
+                "change": int(change),
+            },
+            status_code=400,
+        )
     if change and not [p for p in service.problems(session, d) if p.where != "components"]:
         return _goto(d, "check")
     return _goto(d, _next_step(form, d, f"page/{page_id}", bool(proc.components)))
@@ -314,22 +358,35 @@ def question_post(dossier_id: int, page_id: str, request: Request, raw: Any = De
 @router.get("/services/dossiers/{dossier_id}/components")
 @_handle
 @commits
-def components_page(dossier_id: int, request: Request, who: Actor = Depends(person_page),
-                    session: Session = Depends(db)) -> Response:
+def components_page(
+    dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _components(request, session, who, d, {})
 
 
-def _components(request: Request, session: Session, who: Actor, d: Dossier, errors: dict[str, str],
-                status_code: int = 200) -> Response:
+def _components(
+    request: Request, session: Session, who: Actor, d: Dossier, errors: dict[str, str], status_code: int = 200
+) -> Response:
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
     wallet = service.wallet_documents(session, who) if who.kind == "citizen" else []
     attached = service.active_files(session, d)
     back = _back_step(form, d, "components", True)
-    return _page(request, "services/components.html",
-                 {"d": d, "proc": proc, "attached": attached, "wallet": wallet, "errors": errors, "back": back,
-                  "max_mb": MAX_UPLOAD // (1024 * 1024)}, status_code=status_code)
+    return _page(
+        request,
+        "services/components.html",
+        {
+            "d": d,
+            "proc": proc,
+            "attached": attached,
+            "wallet": wallet,
+            "errors": errors,
+            "back": back,
+            "max_mb": MAX_UPLOAD // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
 
 
 def _read_upload(upload: UploadFile) -> bytes:
@@ -341,9 +398,14 @@ def _read_upload(upload: UploadFile) -> bytes:
 @router.post("/services/dossiers/{dossier_id}/components/upload", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def components_upload(dossier_id: int, request: Request, component: str = Form(""),
-                            upload: UploadFile | None = File(None), who: Actor = Depends(person_page),
-                            session: Session = Depends(db)) -> Response:
+def components_upload(
+    dossier_id: int,
+    request: Request,
+    component: str = Form(""),
+    upload: UploadFile | None = File(None),
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     supplement = d.status == "supplement_requested"
     if not supplement:
@@ -358,38 +420,67 @@ def components_upload(dossier_id: int, request: Request, component: str = Form("
         session.rollback()
         msg = exc.message(lang)
         if supplement:
-            return _status_page(request, session, who, service.get_dossier(session, who, dossier_id),
-                                {"upload": msg}, status_code=422)
-        return _components(request, session, who, service.get_dossier(session, who, dossier_id),
-                           {f"c-{component}": msg}, status_code=422)
-    return RedirectResponse(f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
-                            status_code=303)
+            return _status_page(
+                request,
+                session,
+                who,
+                service.get_dossier(session, who, dossier_id),
+                {"upload": msg},
+                status_code=422,
+            )
+        return _components(
+            request,
+            session,
+            who,
+            service.get_dossier(session, who, dossier_id),
+            {f"c-{component}": msg},
+            status_code=422,
+        )
+    return RedirectResponse(
+        f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
+        status_code=303,
+    )
 
 
 @router.post("/services/dossiers/{dossier_id}/components/wallet", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def components_wallet(dossier_id: int, request: Request, component: str = Form(""), document: str = Form(""),
-                      who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def components_wallet(
+    dossier_id: int,
+    request: Request,
+    component: str = Form(""),
+    document: str = Form(""),
+    who: Actor = Depends(citizen_page),
+    session: Session = Depends(db),
+) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     supplement = d.status == "supplement_requested"
     if not supplement:
         d = _editable_dossier(session, who, dossier_id)
     if not document.isdigit():
-        msg = "Choose a document from your wallet." if _lang(request) == "en" else "Chọn một giấy tờ trong kho."
+        msg = (
+            "Choose a document from your wallet." if _lang(request) == "en" else "Chọn một giấy tờ trong kho."
+        )
         if supplement:
             return _status_page(request, session, who, d, {"upload": msg}, status_code=422)
         return _components(request, session, who, d, {f"w-{component}": msg}, status_code=422)
     service.attach_from_wallet(session, who, d.id, component, int(document))
-    return RedirectResponse(f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
-                            status_code=303)
+    return RedirectResponse(
+        f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
+        status_code=303,
+    )
 
 
 @router.post("/services/dossiers/{dossier_id}/files/{file_id}/remove", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page),
-                session: Session = Depends(db)) -> Response:
+def file_remove(
+    dossier_id: int,
+    file_id: int,
+    request: Request,
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
     _editable_dossier(session, who, dossier_id)
     service.remove_file(session, who, dossier_id, file_id)
     return RedirectResponse(f"/services/dossiers/{dossier_id}/components", status_code=303)
@@ -398,34 +489,60 @@ def file_remove(dossier_id: int, file_id: int, request: Request, who: Actor = De
 @router.get("/services/dossiers/{dossier_id}/check")
 @_handle
 @commits
-def check_page(dossier_id: int, request: Request, who: Actor = Depends(person_page),
-               session: Session = Depends(db)) -> Response:
+def check_page(
+    dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     return _check(request, session, who, d, [])
 
 
-def _check(request: Request, session: Session, who: Actor, d: Dossier, extra_errors: list[str],
-           status_code: int = 200) -> Response:
+def _check(
+    request: Request,
+    session: Session,
+    who: Actor,
+    d: Dossier,
+    extra_errors: list[str],
+    status_code: int = 200,
+) -> Response:
     proc = _proc_of(session, d)
     form = service.procedure_form(proc)
     found = service.problems(session, d)
     lang = _lang(request)
     errors = {p.field: p.message["en" if lang == "en" else "vi"] for p in found}
-    links = {p.field: (f"/services/dossiers/{d.id}/page/{p.where}?change=1" if p.where != "components"
-                       else f"/services/dossiers/{d.id}/components") for p in found}
+    links = {
+        p.field: (
+            f"/services/dossiers/{d.id}/page/{p.where}?change=1"
+            if p.where != "components"
+            else f"/services/dossiers/{d.id}/components"
+        )
+        for p in found
+    }
     back = _back_step(form, d, "check", bool(proc.components))
-    return _page(request, "services/check.html",
-                 {"d": d, "proc": proc, "form": form, "active_pages": form.active_pages(d.form_data),
-                  "attached": service.active_files(session, d), "fee": service.current_fee(session, d),
-                  "errors": errors, "links": links, "extra_errors": extra_errors, "back": back},
-                 status_code=status_code)
+    return _page(
+        request,
+        "services/check.html",
+        {
+            "d": d,
+            "proc": proc,
+            "form": form,
+            "active_pages": form.active_pages(d.form_data),
+            "attached": service.active_files(session, d),
+            "fee": service.current_fee(session, d),
+            "errors": errors,
+            "links": links,
+            "extra_errors": extra_errors,
+            "back": back,
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/services/dossiers/{dossier_id}/submit", dependencies=[Depends(csrf_protect)])
 @_handle
 @commits
-def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page),
-           session: Session = Depends(db)) -> Response:
+def submit(
+    dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
+) -> Response:
     d = _editable_dossier(session, who, dossier_id)
     if service.problems(session, d):
         return _check(request, session, who, d, [], status_code=400)
@@ -446,16 +563,22 @@ def submit(dossier_id: int, request: Request, who: Actor = Depends(person_page),
 
 @router.get("/services/payments/simulator/{ref}")
 @commits
-def simulator_page(ref: str, request: Request, who: Actor = Depends(citizen_page),
-                   session: Session = Depends(db)) -> Response:
+def simulator_page(
+    ref: str, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
+) -> Response:
     pay, d = service.get_payment(session, who, ref)
     return _page(request, "services/simulator.html", {"pay": pay, "d": d, "proc": _proc_of(session, d)})
 
 
 @router.post("/services/payments/simulator/{ref}", dependencies=[Depends(csrf_protect)])
 @commits
-def simulator_post(ref: str, request: Request, action: str = Form("pay"),
-                   who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def simulator_post(
+    ref: str,
+    request: Request,
+    action: str = Form("pay"),
+    who: Actor = Depends(citizen_page),
+    session: Session = Depends(db),
+) -> Response:
     """The simulated bank: it posts the signed callback exactly as a real gateway would, then returns."""
     pay, d = service.get_payment(session, who, ref)
     gw = gateway_for(request)
@@ -472,17 +595,21 @@ def simulator_post(ref: str, request: Request, action: str = Form("pay"),
 
 @router.get("/services/dossiers/{dossier_id}/receipt")
 @commits
-def receipt(dossier_id: int, request: Request, who: Actor = Depends(citizen_page),
-            session: Session = Depends(db)) -> Response:
+def receipt(
+    dossier_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
+) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     proc = _proc_of(session, d)
-    return _page(request, "services/receipt.html", {"d": d, "proc": proc, "payments": service.payments_of(session, d)})
+    return _page(
+        request, "services/receipt.html", {"d": d, "proc": proc, "payments": service.payments_of(session, d)}
+    )
 
 
 @router.get("/services/dossiers/{dossier_id}")
 @commits
-def dossier_status(dossier_id: int, request: Request, who: Actor = Depends(person_page),
-                   session: Session = Depends(db)) -> Response:
+def dossier_status(
+    dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
+) -> Response:
     if who.kind == "official":
         return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
     d = service.get_dossier(session, who, dossier_id)
@@ -491,22 +618,38 @@ def dossier_status(dossier_id: int, request: Request, who: Actor = Depends(perso
     return _status_page(request, session, who, d, {})
 
 
-def _status_page(request: Request, session: Session, who: Actor, d: Dossier, errors: dict[str, str],
-                 status_code: int = 200) -> Response:
+def _status_page(
+    request: Request, session: Session, who: Actor, d: Dossier, errors: dict[str, str], status_code: int = 200
+) -> Response:
     proc = _proc_of(session, d)
     pauses = service.pauses_of(session, d)
-    return _page(request, "services/status.html", {
-        "d": d, "proc": proc, "events": service.history(session, d, citizen=True), "status": _status_ctx(d, _lang(request)),
-        "results": service.results_of(session, d), "supplement_files": service.active_files(session, d, "supplement"),
-        "open_pause": next((p for p in pauses if p.ended_at is None), None),
-        "wallet": service.wallet_documents(session, who) if d.status == "supplement_requested" else [],
-        "errors": errors}, status_code=status_code)
+    return _page(
+        request,
+        "services/status.html",
+        {
+            "d": d,
+            "proc": proc,
+            "events": service.history(session, d, citizen=True),
+            "status": _status_ctx(d, _lang(request)),
+            "results": service.results_of(session, d),
+            "supplement_files": service.active_files(session, d, "supplement"),
+            "open_pause": next((p for p in pauses if p.ended_at is None), None),
+            "wallet": service.wallet_documents(session, who) if d.status == "supplement_requested" else [],
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/services/dossiers/{dossier_id}/supplement", dependencies=[Depends(csrf_protect)])
 @commits
-def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Actor = Depends(citizen_page),
-               session: Session = Depends(db)) -> Response:
+def supplement(
+    dossier_id: int,
+    request: Request,
+    note: str = Form(""),
+    who: Actor = Depends(citizen_page),
+    session: Session = Depends(db),
+) -> Response:
     try:
         service.answer_supplement(session, who, dossier_id, note)
     except InvalidInput as exc:
@@ -518,16 +661,22 @@ def supplement(dossier_id: int, request: Request, note: str = Form(""), who: Act
 
 @router.get("/services/my")
 @commits
-def my_dossiers(request: Request, who: Actor = Depends(citizen_page),
-                session: Session = Depends(db)) -> Response:
+def my_dossiers(
+    request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
+) -> Response:
     rows = service.my_dossiers(session, who)
     return _page(request, "services/my.html", {"rows": rows})
 
 
 @router.get("/services/dossiers/{dossier_id}/files/{file_id}")
 @commits
-def dossier_file(dossier_id: int, file_id: int, request: Request, who: Actor = Depends(person_page),
-                 session: Session = Depends(db)) -> Response:
+def dossier_file(
+    dossier_id: int,
+    file_id: int,
+    request: Request,
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
     f, data = service.get_dossier_file(session, who, dossier_id, file_id)
     return _file_response(data, f.content_type, f.filename)
 
@@ -535,9 +684,15 @@ def dossier_file(dossier_id: int, file_id: int, request: Request, who: Actor = D
 def _file_response(data: bytes, content_type: str, filename: str) -> Response:
     inline = content_type in ("application/pdf", "image/jpeg", "image/png")
     disposition = ("inline" if inline else "attachment") + f"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type=content_type, headers={
-        "Content-Disposition": disposition, "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, no-store"})
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # --------------------------------------------------------------------------- the wallet
@@ -549,20 +704,41 @@ def wallet(request: Request, who: Actor = Depends(citizen_page), session: Sessio
     return _wallet_page(request, session, who, {})
 
 
-def _wallet_page(request: Request, session: Session, who: Actor, errors: dict[str, str], status_code: int = 200,
-                 title: str = "") -> Response:
+def _wallet_page(
+    request: Request,
+    session: Session,
+    who: Actor,
+    errors: dict[str, str],
+    status_code: int = 200,
+    title: str = "",
+) -> Response:
     signer = signer_for(request)
     docs = service.wallet_documents(session, who)
     verified = {doc.id: service.verify_document(session, signer, doc) for doc in docs if doc.kind == "result"}
-    return _page(request, "services/wallet.html", {"docs": docs, "verified": verified, "errors": errors,
-                                                   "title_value": title, "key_id": signer.key_id,
-                                                   "max_mb": MAX_UPLOAD // (1024 * 1024)}, status_code=status_code)
+    return _page(
+        request,
+        "services/wallet.html",
+        {
+            "docs": docs,
+            "verified": verified,
+            "errors": errors,
+            "title_value": title,
+            "key_id": signer.key_id,
+            "max_mb": MAX_UPLOAD // (1024 * 1024),
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/services/wallet", dependencies=[Depends(csrf_protect)])
 @commits
-def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | None = File(None),
-                     who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
+def wallet_add(
+    request: Request,
+    title: str = Form(""),
+    upload: UploadFile | None = File(None),
+    who: Actor = Depends(citizen_page),
+    session: Session = Depends(db),
+) -> Response:
     try:
         if upload is None or not upload.filename:
             raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
@@ -570,22 +746,26 @@ def wallet_add(request: Request, title: str = Form(""), upload: UploadFile | Non
     except InvalidInput as exc:
         session.rollback()
         key = "title" if exc.code.startswith("wallet.") else "upload"
-        return _wallet_page(request, session, who, {key: exc.message(_lang(request))}, status_code=422, title=title)
+        return _wallet_page(
+            request, session, who, {key: exc.message(_lang(request))}, status_code=422, title=title
+        )
     return RedirectResponse("/services/wallet", status_code=303)
 
 
 @router.get("/services/wallet/{doc_id}/file")
 @commits
-def wallet_file(doc_id: int, request: Request, who: Actor = Depends(citizen_page),
-                session: Session = Depends(db)) -> Response:
+def wallet_file(
+    doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
+) -> Response:
     doc = service.get_wallet_document(session, who, doc_id)
     return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
 
 
 @router.get("/services/wallet/{doc_id}/signature")
 @commits
-def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen_page),
-                     session: Session = Depends(db)) -> Response:
+def wallet_signature(
+    doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
+) -> Response:
     """The detached signature, for anyone who wants to check it with the public key themselves."""
     doc = service.get_wallet_document(session, who, doc_id)
     if not doc.signature:
@@ -599,33 +779,66 @@ def wallet_signature(doc_id: int, request: Request, who: Actor = Depends(citizen
 
 @router.get("/services/inbox")
 @commits
-def inbox(request: Request, status: str = "open", page: int = 1, who: Actor = Depends(official_page),
-          session: Session = Depends(db)) -> Response:
+def inbox(
+    request: Request,
+    status: str = "open",
+    page: int = 1,
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     box = service.inbox(session, who, status=status, page=page)
     today = service.local_now().date()
-    return _page(request, "services/inbox.html", {"box": box, "today": today,
-                                                  "agency_label": service.agency_name(box.agency, _lang(request)) if box.agency else None})
+    return _page(
+        request,
+        "services/inbox.html",
+        {
+            "box": box,
+            "today": today,
+            "agency_label": service.agency_name(box.agency, _lang(request)) if box.agency else None,
+        },
+    )
 
 
 @router.get("/services/officer/dossiers/{dossier_id}")
 @commits
-def officer_dossier(dossier_id: int, request: Request, who: Actor = Depends(official_page),
-                    session: Session = Depends(db)) -> Response:
+def officer_dossier(
+    dossier_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     if d.status in service.EDITABLE_STATUSES:
         return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
     return _officer_page(request, session, d, {})
 
 
-def _officer_page(request: Request, session: Session, d: Dossier, errors: dict[str, str], status_code: int = 200,
-                  note: str = "") -> Response:
+def _officer_page(
+    request: Request,
+    session: Session,
+    d: Dossier,
+    errors: dict[str, str],
+    status_code: int = 200,
+    note: str = "",
+) -> Response:
     proc = _proc_of(session, d)
-    return _page(request, "services/officer_dossier.html", {
-        "d": d, "proc": proc, "form": service.procedure_form(proc), "status": _status_ctx(d, _lang(request)),
-        "events": service.history(session, d), "snapshots": service.snapshots(session, d),
-        "files": service.active_files(session, d), "results": service.results_of(session, d, released_only=False),
-        "pauses": service.pauses_of(session, d), "payments": service.payments_of(session, d),
-        "overdue": service.is_overdue(d), "errors": errors, "note": note}, status_code=status_code)
+    return _page(
+        request,
+        "services/officer_dossier.html",
+        {
+            "d": d,
+            "proc": proc,
+            "form": service.procedure_form(proc),
+            "status": _status_ctx(d, _lang(request)),
+            "events": service.history(session, d),
+            "snapshots": service.snapshots(session, d),
+            "files": service.active_files(session, d),
+            "results": service.results_of(session, d, released_only=False),
+            "pauses": service.pauses_of(session, d),
+            "payments": service.payments_of(session, d),
+            "overdue": service.is_overdue(d),
+            "errors": errors,
+            "note": note,
+        },
+        status_code=status_code,
+    )
 
 
 _ACTIONS = ("receive", "supplement", "approve", "refuse", "issue", "return")
@@ -633,8 +846,15 @@ _ACTIONS = ("receive", "supplement", "approve", "refuse", "issue", "return")
 
 @router.post("/services/officer/dossiers/{dossier_id}/{action}", dependencies=[Depends(csrf_protect)])
 @commits
-def officer_action(dossier_id: int, action: str, request: Request, version: str = Form(""), note: str = Form(""),
-                   who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def officer_action(
+    dossier_id: int,
+    action: str,
+    request: Request,
+    version: str = Form(""),
+    note: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     if action not in _ACTIONS:
         raise not_found("thao tác", "action")
     v = int(version) if version.isdigit() else None
@@ -643,12 +863,21 @@ def officer_action(dossier_id: int, action: str, request: Request, version: str 
     except InvalidInput as exc:
         session.rollback()
         d = service.get_dossier(session, who, dossier_id)
-        return _officer_page(request, session, d, {"note": exc.message(_lang(request))}, status_code=422, note=note)
+        return _officer_page(
+            request, session, d, {"note": exc.message(_lang(request))}, status_code=422, note=note
+        )
     return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
 
 
-def run_action(request: Request, session: Session, who: Actor, dossier_id: int, action: str, version: int | None,
-               note: str) -> Dossier:
+def run_action(
+    request: Request,
+    session: Session,
+    who: Actor,
+    dossier_id: int,
+    action: str,
+    version: int | None,
+    note: str,
+) -> Dossier:
     if action == "receive":
         return service.receive_dossier(session, who, dossier_id, version)
     if action == "supplement":
@@ -658,8 +887,9 @@ def run_action(request: Request, session: Session, who: Actor, dossier_id: int, 
     if action == "refuse":
         return service.refuse_dossier(session, who, dossier_id, version, note)
     if action == "issue":
-        service.issue_result(session, who, dossier_id, version, signer_for(request),
-                             str(request.base_url).rstrip("/"))
+        service.issue_result(
+            session, who, dossier_id, version, signer_for(request), str(request.base_url).rstrip("/")
+        )
         return service.get_dossier(session, who, dossier_id)
     if action == "return":
         return service.return_result(session, who, dossier_id, version)
@@ -668,22 +898,35 @@ def run_action(request: Request, session: Session, who: Actor, dossier_id: int, 
 
 @router.get("/services/officer/dossiers/{dossier_id}/snapshots/{snap_id}")
 @commits
-def officer_snapshot(dossier_id: int, snap_id: int, request: Request, who: Actor = Depends(official_page),
-                     session: Session = Depends(db)) -> Response:
+def officer_snapshot(
+    dossier_id: int,
+    snap_id: int,
+    request: Request,
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     d = service.view_for_officer(session, who, dossier_id)
     snap = next((s for s in service.snapshots(session, d) if s.id == snap_id), None)
     if snap is None:
         raise not_found("bản lưu", "snapshot")
     content = service.snapshot_content(snap)
     proc = _proc_of(session, d)
-    return _page(request, "services/snapshot.html", {"d": d, "snap": snap, "content": content,
-                                                     "form": service.procedure_form(proc), "proc": proc})
+    return _page(
+        request,
+        "services/snapshot.html",
+        {"d": d, "snap": snap, "content": content, "form": service.procedure_form(proc), "proc": proc},
+    )
 
 
 @router.get("/services/officer/dossiers/{dossier_id}/results/{doc_id}")
 @commits
-def officer_result(dossier_id: int, doc_id: int, request: Request, who: Actor = Depends(official_page),
-                   session: Session = Depends(db)) -> Response:
+def officer_result(
+    dossier_id: int,
+    doc_id: int,
+    request: Request,
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     d = service.get_dossier(session, who, dossier_id)
     doc = next((x for x in service.results_of(session, d, released_only=False) if x.id == doc_id), None)
     if doc is None:
@@ -700,18 +943,34 @@ def desk(request: Request, who: Actor = Depends(official_page), session: Session
     return _desk_page(request, session, who, {}, "", "")
 
 
-def _desk_page(request: Request, session: Session, who: Actor, errors: dict[str, str], qr: str, code: str,
-               status_code: int = 200) -> Response:
+def _desk_page(
+    request: Request,
+    session: Session,
+    who: Actor,
+    errors: dict[str, str],
+    qr: str,
+    code: str,
+    status_code: int = 200,
+) -> Response:
     agency = service.official_agency(session, who)
     procs = [p for p in service.list_procedures(session) if agency is None or p.agency_code == agency]
-    return _page(request, "services/desk.html", {"procedures": procs, "errors": errors, "qr": qr, "code": code},
-                 status_code=status_code)
+    return _page(
+        request,
+        "services/desk.html",
+        {"procedures": procs, "errors": errors, "qr": qr, "code": code},
+        status_code=status_code,
+    )
 
 
 @router.post("/services/desk", dependencies=[Depends(csrf_protect)])
 @commits
-def desk_start(request: Request, qr: str = Form(""), procedure: str = Form(""),
-               who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+def desk_start(
+    request: Request,
+    qr: str = Form(""),
+    procedure: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     lang = _lang(request)
     errors: dict[str, str] = {}
     if not qr.strip():
@@ -741,28 +1000,41 @@ def _period(date_from: str, date_to: str) -> tuple[date, date]:
         d_to = date.fromisoformat(date_to) if date_to else today
         d_from = date.fromisoformat(date_from) if date_from else d_to - timedelta(days=182)
     except ValueError:
-        raise InvalidInput("stats.date", "Ngày phải có dạng YYYY-MM-DD.", "Dates must be YYYY-MM-DD.") from None
+        raise InvalidInput(
+            "stats.date", "Ngày phải có dạng YYYY-MM-DD.", "Dates must be YYYY-MM-DD."
+        ) from None
     return d_from, d_to
 
 
 @router.get("/services/stats")
 @commits
-def stats_page(request: Request, date_from: str = "", date_to: str = "",
-               who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
-    d_from, d_to = _period(request.query_params.get("from", date_from), request.query_params.get("to", date_to))
+def stats_page(
+    request: Request,
+    date_from: str = "",
+    date_to: str = "",
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
+    d_from, d_to = _period(
+        request.query_params.get("from", date_from), request.query_params.get("to", date_to)
+    )
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     return _page(request, "services/stats.html", {"s": result, "labels": stats.INDICATOR_LABELS})
 
 
 @router.get("/services/stats.xlsx")
 @commits
-def stats_xlsx(request: Request, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def stats_xlsx(
+    request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     d_from, d_to = _period(request.query_params.get("from", ""), request.query_params.get("to", ""))
     result = stats.compute(session, d_from, d_to, communes=who.communes)
     name = f"dich-vu-cong-{d_from:%Y%m%d}-{d_to:%Y%m%d}.xlsx"
-    return Response(stats.to_xlsx(result), media_type=files.CONTENT_TYPES["xlsx"],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        stats.to_xlsx(result),
+        media_type=files.CONTENT_TYPES["xlsx"],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # --------------------------------------------------------------------------- catalogue editor
@@ -770,61 +1042,112 @@ def stats_xlsx(request: Request, who: Actor = Depends(official_page),
 
 @router.get("/services/admin/procedures")
 @commits
-def admin_list(request: Request, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def admin_list(
+    request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     _require_admin(who)
-    return _page(request, "services/admin_list.html", {"procedures": service.list_procedures(session, include_inactive=True)})
+    return _page(
+        request,
+        "services/admin_list.html",
+        {"procedures": service.list_procedures(session, include_inactive=True)},
+    )
 
 
 def _require_admin(who: Actor) -> None:
     if who.role != "admin":
         from hue06.core.errors import Forbidden
 
-        raise Forbidden("auth.role", "Chỉ quản trị viên được sửa danh mục thủ tục.",
-                        "Only an administrator may edit the catalogue.")
+        raise Forbidden(
+            "auth.role",
+            "Chỉ quản trị viên được sửa danh mục thủ tục.",
+            "Only an administrator may edit the catalogue.",
+        )
 
 
 @router.get("/services/admin/procedures/{code}")
 @commits
-def admin_edit(code: str, request: Request, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def admin_edit(
+    code: str, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     _require_admin(who)
     proc = service.get_procedure(session, code)
     return _admin_page(request, proc, {}, {})
 
 
-def _admin_page(request: Request, proc: Procedure, values: dict[str, Any], errors: dict[str, str],
-                status_code: int = 200) -> Response:
+def _admin_page(
+    request: Request, proc: Procedure, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
     import json
 
     v = {
-        "name": proc.name, "name_en": proc.name_en, "agency_code": proc.agency_code,
-        "assurance_level": proc.assurance_level, "time_limit": proc.time_limit, "time_unit": proc.time_unit,
-        "fee": proc.fee, "fee_note": proc.fee_note, "result_name": proc.result_name,
+        "name": proc.name,
+        "name_en": proc.name_en,
+        "agency_code": proc.agency_code,
+        "assurance_level": proc.assurance_level,
+        "time_limit": proc.time_limit,
+        "time_unit": proc.time_unit,
+        "fee": proc.fee,
+        "fee_note": proc.fee_note,
+        "result_name": proc.result_name,
         "components": json.dumps(proc.components, ensure_ascii=False, indent=1),
         "form_schema": json.dumps(proc.form_schema, ensure_ascii=False, indent=1),
-        "active": proc.active, "version": proc.version,
+        "active": proc.active,
+        "version": proc.version,
     }
     v.update(values)
-    return _page(request, "services/admin_edit.html", {"proc": proc, "v": v, "errors": errors,
-                                                       "agencies": service.agencies()}, status_code=status_code)
+    return _page(
+        request,
+        "services/admin_edit.html",
+        {"proc": proc, "v": v, "errors": errors, "agencies": service.agencies()},
+        status_code=status_code,
+    )
 
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
 @commits
-def admin_save(code: str, request: Request, raw: Any = Depends(form_data),
-               who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def admin_save(
+    code: str,
+    request: Request,
+    raw: Any = Depends(form_data),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     import json
 
     _require_admin(who)
-    posted = {k: str(raw.get(k, "")) for k in ("name", "name_en", "agency_code", "assurance_level", "time_limit",
-                                                "time_unit", "fee", "fee_note", "result_name", "components",
-                                                "form_schema", "version")}
+    posted = {
+        k: str(raw.get(k, ""))
+        for k in (
+            "name",
+            "name_en",
+            "agency_code",
+            "assurance_level",
+            "time_limit",
+            "time_unit",
+            "fee",
+            "fee_note",
+            "result_name",
+            "components",
+            "form_schema",
+            "version",
+        )
+    }
     posted["active"] = raw.get("active") == "1"  # type: ignore[assignment]
-    changes: dict[str, Any] = {k: posted[k] for k in ("name", "name_en", "agency_code", "assurance_level",
-                                                      "time_limit", "time_unit", "fee", "fee_note", "result_name",
-                                                      "active")}
+    changes: dict[str, Any] = {
+        k: posted[k]
+        for k in (
+            "name",
+            "name_en",
+            "agency_code",
+            "assurance_level",
+            "time_limit",
+            "time_unit",
+            "fee",
+            "fee_note",
+            "result_name",
+            "active",
+        )
+    }
     errors: dict[str, str] = {}
     lang = _lang(request)
     for key in ("components", "form_schema"):
@@ -838,9 +1161,13 @@ def admin_save(code: str, request: Request, raw: Any = Depends(form_data),
             service.update_procedure(session, who, code, changes, int(posted["version"] or 0))
         except InvalidInput as exc:
             session.rollback()
-            field = {"eform.schema": "form_schema", "procedure.components": "components",
-                     "procedure.time_unit": "time_unit", "procedure.agency": "agency_code",
-                     "procedure.name": "name"}.get(exc.code, "time_limit")
+            field = {
+                "eform.schema": "form_schema",
+                "procedure.components": "components",
+                "procedure.time_unit": "time_unit",
+                "procedure.agency": "agency_code",
+                "procedure.name": "name",
+            }.get(exc.code, "time_limit")
             errors[field] = exc.message(lang)
         else:
             return RedirectResponse(f"/services/admin/procedures/{code}?saved=1", status_code=303)

@@ -69,7 +69,10 @@ CHECK_LABELS: dict[str, tuple[str, str]] = {
         "Đúng hạn + quá hạn khác số hồ sơ trực tuyến",
         "On time + overdue differs from the online count",
     ),
-    "summary_vs_table": ("Số liệu trong báo cáo khác bảng phụ lục", "Figure in the text differs from the appendix"),
+    "summary_vs_table": (
+        "Số liệu trong báo cáo khác bảng phụ lục",
+        "Figure in the text differs from the appendix",
+    ),
     "stated_count_vs_rows": ("Số lượng ghi ở tiêu đề khác số dòng", "Count in a title differs from the rows"),
     "group_numbering": ("Đánh số nhóm/dòng không liên tục", "Group or row numbering is broken"),
     "deadline_before_directive": (
@@ -154,7 +157,13 @@ def check_services25(rows: list[EssentialService], total: EssentialService | Non
             diff = stated - computed
             out.append(
                 Mismatch(
-                    "total_vs_rows", "II", total.name, col_vi, Decimal(stated), Decimal(computed), Decimal(diff),
+                    "total_vs_rows",
+                    "II",
+                    total.name,
+                    col_vi,
+                    Decimal(stated),
+                    Decimal(computed),
+                    Decimal(diff),
                     f"Dòng “{total.name}”, cột {col_vi}: ghi {fmt_number(stated)}, tổng {len(counted)} dòng là "
                     f"{fmt_number(computed)} (chênh {fmt_number(diff)})",
                     f"Row “{total.name}”, column {col_en}: states {fmt_number(stated)}, the {len(counted)} rows "
@@ -172,7 +181,13 @@ def check_services25(rows: list[EssentialService], total: EssentialService | Non
             exact = _exact_rate(sum_online, sum_total)
             out.append(
                 Mismatch(
-                    "rate_vs_counts", "II", total.name, "Tỷ lệ", total.rate, exact, total.rate - exact,
+                    "rate_vs_counts",
+                    "II",
+                    total.name,
+                    "Tỷ lệ",
+                    total.rate,
+                    exact,
+                    total.rate - exact,
                     f"Dòng “{total.name}”: tỷ lệ ghi {fmt_number(total.rate, total.rate_decimals)}%, tính từ tổng các "
                     f"dòng ({fmt_number(sum_online)}/{fmt_number(sum_total)}) là {fmt_number(exact, 2)}%",
                     f"Row “{total.name}”: rate states {fmt_number(total.rate, total.rate_decimals)}%, from the rows' "
@@ -192,7 +207,13 @@ def _row_rate(r: EssentialService, label: str) -> list[Mismatch]:
     exact = _exact_rate(r.online, r.total)
     return [
         Mismatch(
-            "rate_vs_counts", "II", label, "Tỷ lệ", r.rate, exact, r.rate - exact,
+            "rate_vs_counts",
+            "II",
+            label,
+            "Tỷ lệ",
+            r.rate,
+            exact,
+            r.rate - exact,
             f"Dòng {label}: tỷ lệ ghi {fmt_number(r.rate, r.rate_decimals)}%, "
             f"{fmt_number(r.online)}/{fmt_number(r.total)} là {fmt_number(exact, 2)}%",
             f"Row {label}: rate states {fmt_number(r.rate, r.rate_decimals)}%, "
@@ -213,7 +234,12 @@ def _row_on_time(r: EssentialService, label: str) -> list[Mismatch]:
     extra_en = " (more on time than online)" if r.on_time > r.online else ""
     return [
         Mismatch(
-            "on_time_overdue_vs_online", "II", label, "Đúng hạn + Quá hạn", Decimal(processed), Decimal(r.online),
+            "on_time_overdue_vs_online",
+            "II",
+            label,
+            "Đúng hạn + Quá hạn",
+            Decimal(processed),
+            Decimal(r.online),
             Decimal(diff),
             f"Dòng {label}: đúng hạn {fmt_number(r.on_time)} + quá hạn {fmt_number(r.overdue)} = "
             f"{fmt_number(processed)}, khác số hồ sơ trực tuyến {fmt_number(r.online)} (chênh {fmt_number(diff)}){extra_vi}",
@@ -228,7 +254,12 @@ def _row_on_time(r: EssentialService, label: str) -> list[Mismatch]:
 
 
 def _stated_vs(
-    figure: StatedFigure | None, computed: int | Decimal, how_vi: str, how_en: str, decimals: int = 0, unit: str = ""
+    figure: StatedFigure | None,
+    computed: int | Decimal,
+    how_vi: str,
+    how_en: str,
+    decimals: int = 0,
+    unit: str = "",
 ) -> list[Mismatch]:
     if figure is None or figure.value == computed:
         return []
@@ -238,7 +269,13 @@ def _stated_vs(
     diff = figure.value - Decimal(computed)
     return [
         Mismatch(
-            "summary_vs_table", figure.where, None, label_vi, figure.value, Decimal(computed), diff,
+            "summary_vs_table",
+            figure.where,
+            None,
+            label_vi,
+            figure.value,
+            Decimal(computed),
+            diff,
             f"{label_vi}: {where_vi} (dòng {figure.line}) ghi {fmt_number(figure.value, decimals)}{unit}, {how_vi} "
             f"là {fmt_number(computed, decimals)}{unit} (chênh {fmt_number(diff, decimals)}{unit})",
             f"{label_en}: {where_en} (line {figure.line}) states {fmt_number(figure.value, decimals)}{unit}, "
@@ -273,7 +310,10 @@ def check_model_summary(stated: dict[str, StatedFigure], models: list[PilotModel
     deployed = len(models) - states[ModelState.NOT_STARTED]
     out += _stated_vs(stated.get("models_deployed"), deployed, "đếm trong Phụ lục IV", "counting Appendix IV")
     out += _stated_vs(
-        stated.get("models_not_started"), states[ModelState.NOT_STARTED], "đếm trong Phụ lục IV", "counting Appendix IV"
+        stated.get("models_not_started"),
+        states[ModelState.NOT_STARTED],
+        "đếm trong Phụ lục IV",
+        "counting Appendix IV",
     )
     if states[ModelState.DEPLOYED] == 0:  # only when every deployed model says whether it is finished
         out += _stated_vs(stated.get("models_completed"), states[ModelState.COMPLETED], "đếm", "counting")
@@ -286,8 +326,15 @@ def check_hanoi_summary(stated: dict[str, StatedFigure], models: list[HanoiModel
     out: list[Mismatch] = []
     out += _stated_vs(stated.get("hanoi_total"), len(models), "đếm trong Phụ lục V", "counting Appendix V")
     for prefix in ("", "V:"):
-        out += _stated_vs(stated.get(prefix + "hanoi_deployed"), len(models) - studying, "đếm trong Phụ lục V", "counting Appendix V")
-        out += _stated_vs(stated.get(prefix + "hanoi_studying"), studying, "đếm trong Phụ lục V", "counting Appendix V")
+        out += _stated_vs(
+            stated.get(prefix + "hanoi_deployed"),
+            len(models) - studying,
+            "đếm trong Phụ lục V",
+            "counting Appendix V",
+        )
+        out += _stated_vs(
+            stated.get(prefix + "hanoi_studying"), studying, "đếm trong Phụ lục V", "counting Appendix V"
+        )
     return out
 
 
@@ -299,12 +346,15 @@ def check_services28_summary(stated: dict[str, StatedFigure], rows: list[Service
     integrated = [r for r in rows if r.on_national_portal]
     out = _stated_vs(stated.get("s28_total"), len(rows), "đếm trong Phụ lục III", "counting Appendix III")
     out += _stated_vs(
-        stated.get("s28_integrated"), len(integrated),
-        "số dòng có đánh dấu X ở Phụ lục III", "the rows marked X in Appendix III",
+        stated.get("s28_integrated"),
+        len(integrated),
+        "số dòng có đánh dấu X ở Phụ lục III",
+        "the rows marked X in Appendix III",
     )
     provincial = sum(1 for r in integrated if on_provincial_portal(r))
     out += _stated_vs(
-        stated.get("s28_provincial"), provincial,
+        stated.get("s28_provincial"),
+        provincial,
         "số dịch vụ đã tích hợp Cổng DVCQG có ghi “Cổng DVC tỉnh” ở Phụ lục III",
         "the nationally integrated services whose provincial status names the provincial portal in Appendix III",
     )
@@ -317,20 +367,35 @@ def check_services25_summary(
     counted = [r for r in rows if r.has_counts]
     sum_total = sum(r.total or 0 for r in counted)
     sum_online = sum(r.online or 0 for r in counted)
-    out = _stated_vs(stated.get("s25_online"), sum_online, "tổng các dòng Phụ lục II", "the sum of Appendix II's rows")
-    out += _stated_vs(stated.get("s25_total"), sum_total, "tổng các dòng Phụ lục II", "the sum of Appendix II's rows")
+    out = _stated_vs(
+        stated.get("s25_online"), sum_online, "tổng các dòng Phụ lục II", "the sum of Appendix II's rows"
+    )
+    out += _stated_vs(
+        stated.get("s25_total"), sum_total, "tổng các dòng Phụ lục II", "the sum of Appendix II's rows"
+    )
     rate = stated.get("s25_rate")
     if rate is not None and sum_total:
         decimals = max(0, -rate.value.as_tuple().exponent)
         computed = rate_of(sum_online, sum_total, decimals)
         if computed != rate.value:
             out += _stated_vs(
-                rate, _exact_rate(sum_online, sum_total), "tính từ tổng các dòng Phụ lục II",
-                "computing from the sums of Appendix II's rows", decimals=2, unit="%",
+                rate,
+                _exact_rate(sum_online, sum_total),
+                "tính từ tổng các dòng Phụ lục II",
+                "computing from the sums of Appendix II's rows",
+                decimals=2,
+                unit="%",
             )
     if total is not None and total.has_counts:
-        out += _stated_vs(stated.get("s25_online"), total.online or 0, "dòng Tổng cộng Phụ lục II", "Appendix II's total row")
-        out += _stated_vs(stated.get("s25_total"), total.total or 0, "dòng Tổng cộng Phụ lục II", "Appendix II's total row")
+        out += _stated_vs(
+            stated.get("s25_online"),
+            total.online or 0,
+            "dòng Tổng cộng Phụ lục II",
+            "Appendix II's total row",
+        )
+        out += _stated_vs(
+            stated.get("s25_total"), total.total or 0, "dòng Tổng cộng Phụ lục II", "Appendix II's total row"
+        )
     return out
 
 
@@ -347,21 +412,59 @@ def check_stated_counts(parsed: ParsedReport) -> list[Mismatch]:
     }
     for code, stated in parsed.appendix_stated_counts.items():
         if stated != actual[code]:
-            out.append(_count_mismatch(code, None, stated, actual[code], f"tiêu đề Phụ lục {code}", f"Appendix {code}'s title", None))
+            out.append(
+                _count_mismatch(
+                    code,
+                    None,
+                    stated,
+                    actual[code],
+                    f"tiêu đề Phụ lục {code}",
+                    f"Appendix {code}'s title",
+                    None,
+                )
+            )
     for group in parsed.task_groups:
         n = sum(1 for t in parsed.tasks if t.group_code == group.code and t.group_title == group.title)
         if group.stated_count is not None and group.stated_count != n:
-            out.append(_count_mismatch("I", group.code, group.stated_count, n, f"tiêu đề nhóm {group.code}", f"group {group.code}'s title", group.line))
+            out.append(
+                _count_mismatch(
+                    "I",
+                    group.code,
+                    group.stated_count,
+                    n,
+                    f"tiêu đề nhóm {group.code}",
+                    f"group {group.code}'s title",
+                    group.line,
+                )
+            )
     for mgroup in parsed.model_groups:
         n = sum(1 for m in parsed.models if m.group_code == mgroup.code)
         if mgroup.stated_count is not None and mgroup.stated_count != n:
-            out.append(_count_mismatch("IV", mgroup.code, mgroup.stated_count, n, f"tiêu đề nhóm {mgroup.code}", f"group {mgroup.code}'s title", mgroup.line))
+            out.append(
+                _count_mismatch(
+                    "IV",
+                    mgroup.code,
+                    mgroup.stated_count,
+                    n,
+                    f"tiêu đề nhóm {mgroup.code}",
+                    f"group {mgroup.code}'s title",
+                    mgroup.line,
+                )
+            )
     return out
 
 
-def _count_mismatch(appendix: str, row: str | None, stated: int, actual: int, where_vi: str, where_en: str, line: int | None) -> Mismatch:
+def _count_mismatch(
+    appendix: str, row: str | None, stated: int, actual: int, where_vi: str, where_en: str, line: int | None
+) -> Mismatch:
     return Mismatch(
-        "stated_count_vs_rows", appendix, row, "số lượng", Decimal(stated), Decimal(actual), Decimal(stated - actual),
+        "stated_count_vs_rows",
+        appendix,
+        row,
+        "số lượng",
+        Decimal(stated),
+        Decimal(actual),
+        Decimal(stated - actual),
         f"{where_vi.capitalize()} ghi {stated}, bảng có {actual} dòng (chênh {stated - actual})",
         f"{where_en[0].upper()}{where_en[1:]} states {stated}, the table has {actual} rows (off by {stated - actual})",
         line,
@@ -375,7 +478,13 @@ def check_task_numbering(parsed: ParsedReport) -> list[Mismatch]:
         if group.code in seen:
             out.append(
                 Mismatch(
-                    "group_numbering", "I", group.code, "STT", None, None, None,
+                    "group_numbering",
+                    "I",
+                    group.code,
+                    "STT",
+                    None,
+                    None,
+                    None,
                     f"Nhóm số {group.code} xuất hiện hai lần (dòng {seen[group.code]} và {group.line}): "
                     f"“{group.title}”",
                     f"Group {group.code} appears twice (lines {seen[group.code]} and {group.line}): “{group.title}”",
@@ -391,7 +500,12 @@ def check_task_numbering(parsed: ParsedReport) -> list[Mismatch]:
             if task.number != expected:
                 out.append(
                     Mismatch(
-                        "group_numbering", "I", task.code, "STT", Decimal(task.number), Decimal(expected),
+                        "group_numbering",
+                        "I",
+                        task.code,
+                        "STT",
+                        Decimal(task.number),
+                        Decimal(expected),
                         Decimal(task.number - expected),
                         f"Nhiệm vụ số {task.number} đứng ở vị trí của số {expected}",
                         f"Task {task.number} stands where number {expected} was expected",
@@ -404,7 +518,12 @@ def check_task_numbering(parsed: ParsedReport) -> list[Mismatch]:
         if m and int(m.group(1)) != model.number:
             out.append(
                 Mismatch(
-                    "model_number", "IV", str(model.number), "Mô hình", Decimal(m.group(1)), Decimal(model.number),
+                    "model_number",
+                    "IV",
+                    str(model.number),
+                    "Mô hình",
+                    Decimal(m.group(1)),
+                    Decimal(model.number),
                     Decimal(int(m.group(1)) - model.number),
                     f"Dòng {model.number} ghi “Mô hình {m.group(1)}”",
                     f"Row {model.number} is headed “Mô hình {m.group(1)}”",
@@ -438,8 +557,13 @@ def check_deadlines(tasks: list[Task]) -> list[Mismatch]:
         days = (issued - due).days
         out.append(
             Mismatch(
-                "deadline_before_directive", "I", task.code, "Thời gian hoàn thành",
-                due.strftime("%d/%m/%Y"), issued.strftime("%d/%m/%Y"), Decimal(-days),
+                "deadline_before_directive",
+                "I",
+                task.code,
+                "Thời gian hoàn thành",
+                due.strftime("%d/%m/%Y"),
+                issued.strftime("%d/%m/%Y"),
+                Decimal(-days),
                 f"Nhiệm vụ {task.code}: thời hạn “{task.deadline_text}” ({due:%d/%m/%Y}) sớm hơn {days} ngày so "
                 f"với ngày ban hành văn bản chỉ đạo ({issued:%d/%m/%Y})",
                 f"Task {task.code}: deadline “{task.deadline_text}” ({due:%d/%m/%Y}) is {days} days before "
@@ -462,7 +586,13 @@ def check_rate_statements(statements: Iterable[RateStatement]) -> list[Mismatch]
         exact = _exact_rate(s.numerator, s.denominator)
         out.append(
             Mismatch(
-                "rate_vs_counts", s.where, None, "tỷ lệ", s.rate, exact, s.rate - exact,
+                "rate_vs_counts",
+                s.where,
+                None,
+                "tỷ lệ",
+                s.rate,
+                exact,
+                s.rate - exact,
                 f"“{s.excerpt}”: {fmt_number(s.numerator)}/{fmt_number(s.denominator)} là {fmt_number(exact, 2)}%, "
                 f"làm tròn thành {fmt_number(computed, s.decimals)}%, không phải {fmt_number(s.rate, s.decimals)}%",
                 f"“{s.excerpt}”: {fmt_number(s.numerator)}/{fmt_number(s.denominator)} is {fmt_number(exact, 2)}%, "
@@ -486,8 +616,13 @@ def check_listed_counts(footnotes: dict[int, str]) -> list[Mismatch]:
             if stated != len(listed):
                 out.append(
                     Mismatch(
-                        "listed_count", "body", f"chú thích {number}", "số mô hình", Decimal(stated),
-                        Decimal(len(listed)), Decimal(stated - len(listed)),
+                        "listed_count",
+                        "body",
+                        f"chú thích {number}",
+                        "số mô hình",
+                        Decimal(stated),
+                        Decimal(len(listed)),
+                        Decimal(stated - len(listed)),
                         f"Chú thích {number} ghi {stated} mô hình nhưng liệt kê {len(listed)} mô hình "
                         f"({', '.join(listed)})",
                         f"Footnote {number} says {stated} models but lists {len(listed)} ({', '.join(listed)})",

@@ -46,9 +46,23 @@ class PlatformFigures:
             return []
         src = f"{SOURCE} · CSDL dân cư"
         return [
-            Figure("Số công dân đang sinh sống trong CSDL dân cư của tỉnh", c["alive"], src, end, "Residents alive in the register", "người"),
+            Figure(
+                "Số công dân đang sinh sống trong CSDL dân cư của tỉnh",
+                c["alive"],
+                src,
+                end,
+                "Residents alive in the register",
+                "người",
+            ),
             Figure("Số hộ gia đình", c["households"], src, end, "Households", "hộ"),
-            Figure("Số địa chỉ số (tọa độ nhà ở gắn với hộ gia đình)", c["digital_addresses"], src, end, "Digital addresses", "địa chỉ"),
+            Figure(
+                "Số địa chỉ số (tọa độ nhà ở gắn với hộ gia đình)",
+                c["digital_addresses"],
+                src,
+                end,
+                "Digital addresses",
+                "địa chỉ",
+            ),
         ]
 
     def _identity(self, end: date) -> list[Figure]:
@@ -59,7 +73,14 @@ class PlatformFigures:
             return []
         src = f"{SOURCE} · định danh điện tử"
         return [
-            Figure("Tài khoản định danh điện tử của công dân (mức 1 và mức 2)", c["total"], src, end, "Citizens' e-ID accounts", "tài khoản"),
+            Figure(
+                "Tài khoản định danh điện tử của công dân (mức 1 và mức 2)",
+                c["total"],
+                src,
+                end,
+                "Citizens' e-ID accounts",
+                "tài khoản",
+            ),
             Figure("Trong đó tài khoản mức 2", c["level2"], src, end, "of which level 2", "tài khoản"),
         ]
 
@@ -76,11 +97,16 @@ class PlatformFigures:
             counts = json.loads(run.counts or "{}")  # type: ignore[attr-defined]
             total = int(run.total_rows)  # type: ignore[attr-defined]
             verified = int(counts.get("verified", 0)) + int(counts.get("linked", 0))
-            out.append(Figure(
-                f"Dữ liệu ngành {sector}: đã xác thực với CSDL dân cư {verified}/{total} trường hợp ({_pct(verified, total)}%)",
-                verified, f"{SOURCE} · làm sạch dữ liệu, lần chạy #{run.id}",  # type: ignore[attr-defined]
-                run.finished_at.date(), f"Sector {sector}: verified against the register", "trường hợp",  # type: ignore[attr-defined]
-            ))
+            out.append(
+                Figure(
+                    f"Dữ liệu ngành {sector}: đã xác thực với CSDL dân cư {verified}/{total} trường hợp ({_pct(verified, total)}%)",
+                    verified,
+                    f"{SOURCE} · làm sạch dữ liệu, lần chạy #{run.id}",  # type: ignore[attr-defined]
+                    run.finished_at.date(),
+                    f"Sector {sector}: verified against the register",
+                    "trường hợp",  # type: ignore[attr-defined]
+                )
+            )
         return out
 
     def _services(self, start: date, end: date) -> list[Figure]:
@@ -93,10 +119,29 @@ class PlatformFigures:
         src = f"{SOURCE} · dịch vụ công"
         ind = s.indicators
         return [
-            Figure("Hồ sơ dịch vụ công tiếp nhận trên hue06 trong kỳ", t["total"], src, end, "Dossiers received on hue06", "hồ sơ"),
+            Figure(
+                "Hồ sơ dịch vụ công tiếp nhận trên hue06 trong kỳ",
+                t["total"],
+                src,
+                end,
+                "Dossiers received on hue06",
+                "hồ sơ",
+            ),
             Figure("Trong đó nộp trực tuyến", t["online"], src, end, "of which online", "hồ sơ"),
-            Figure("Tỷ lệ hồ sơ giải quyết đúng hạn", Decimal(str(round(ind["on_time_rate"] * 100, 2))), src, end,
-                   "Dossiers handled on time", "%"),
-            Figure("Tỷ lệ hồ sơ có kết quả điện tử", Decimal(str(round(ind["results_electronic_rate"] * 100, 2))), src, end,
-                   "Results issued electronically", "%"),
+            Figure(
+                "Tỷ lệ hồ sơ giải quyết đúng hạn",
+                Decimal(str(round(ind["on_time_rate"] * 100, 2))),
+                src,
+                end,
+                "Dossiers handled on time",
+                "%",
+            ),
+            Figure(
+                "Tỷ lệ hồ sơ có kết quả điện tử",
+                Decimal(str(round(ind["results_electronic_rate"] * 100, 2))),
+                src,
+                end,
+                "Results issued electronically",
+                "%",
+            ),
         ]

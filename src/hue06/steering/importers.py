@@ -530,10 +530,14 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[ImportProblem] = []
 
-    def error(self, appendix: str, row: str | None, fieldname: str | None, vi: str, en: str, line: int | None) -> None:
+    def error(
+        self, appendix: str, row: str | None, fieldname: str | None, vi: str, en: str, line: int | None
+    ) -> None:
         self.problems.append(ImportProblem(appendix, row, fieldname, vi, en, line, "error"))
 
-    def warning(self, appendix: str, row: str | None, fieldname: str | None, vi: str, en: str, line: int | None) -> None:
+    def warning(
+        self, appendix: str, row: str | None, fieldname: str | None, vi: str, en: str, line: int | None
+    ) -> None:
         self.problems.append(ImportProblem(appendix, row, fieldname, vi, en, line, "warning"))
 
     def row_error(self, appendix: str, row: str | None, exc: _RowError, line: int) -> None:
@@ -565,7 +569,15 @@ def _stated_count_in(title: str, noun: str) -> int | None:
 # --------------------------------------------------------------------------- Appendix I
 
 
-_I_COLUMNS = ("STT", "Nội dung, nhiệm vụ", "Văn bản chỉ đạo", "Đơn vị thực hiện", "Thời gian hoàn thành", "Kết quả", "Ghi chú")
+_I_COLUMNS = (
+    "STT",
+    "Nội dung, nhiệm vụ",
+    "Văn bản chỉ đạo",
+    "Đơn vị thực hiện",
+    "Thời gian hoàn thành",
+    "Kết quả",
+    "Ghi chú",
+)
 
 
 def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list[Task]]:
@@ -595,7 +607,9 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
             continue
         if len(row.cells) > len(_I_COLUMNS):
             out.error(
-                "I", label or None, None,
+                "I",
+                label or None,
+                None,
                 f"Dòng có {len(row.cells)} cột, bảng chỉ có {len(_I_COLUMNS)}",
                 f"Row has {len(row.cells)} columns, the table has {len(_I_COLUMNS)}",
                 row.line,
@@ -604,7 +618,9 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
             continue
         if len(row.cells) == len(_I_COLUMNS) - 1:
             out.warning(
-                "I", label or None, "Kết quả",
+                "I",
+                label or None,
+                "Kết quả",
                 "Dòng thiếu một cột; coi như cột Kết quả để trống",
                 "Row is one column short; read as an empty Kết quả (result) column",
                 row.line,
@@ -614,7 +630,9 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
             _, content, doc, unit, deadline_text, result, note = cells
             if last is None:
                 out.error(
-                    "I", None, None,
+                    "I",
+                    None,
+                    None,
                     "Dòng không có số thứ tự và không thuộc nhiệm vụ nào",
                     "Unnumbered row that belongs to no task",
                     row.line,
@@ -623,7 +641,9 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
             parent = last if isinstance(last, Task) else tasks[-1]
             if (content[:1].isupper() or content[:1].isdigit()) and doc:
                 try:
-                    sub = SubTask(content, doc, unit, deadline_text, _deadline(deadline_text), result, note, row.line)
+                    sub = SubTask(
+                        content, doc, unit, deadline_text, _deadline(deadline_text), result, note, row.line
+                    )
                 except _RowError as exc:
                     out.row_error("I", parent.code, exc, row.line)
                     continue
@@ -639,7 +659,9 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
             continue
         if group is None:
             out.error(
-                "I", label, None,
+                "I",
+                label,
+                None,
                 "Nhiệm vụ đứng trước mọi nhóm (I, II, ...)",
                 "Task row before any group row (I, II, ...)",
                 row.line,
@@ -691,12 +713,25 @@ def _parse_tasks(app: _Appendix, out: _Collector) -> tuple[list[TaskGroup], list
 # --------------------------------------------------------------------------- Appendix II
 
 
-_II_COLUMNS = ("STT", "Dịch vụ công trực tuyến", "Tổng hồ sơ", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn", "Khó khăn, vướng mắc")
+_II_COLUMNS = (
+    "STT",
+    "Dịch vụ công trực tuyến",
+    "Tổng hồ sơ",
+    "Trực tuyến",
+    "Tỷ lệ",
+    "Đúng hạn",
+    "Quá hạn",
+    "Khó khăn, vướng mắc",
+)
 
 
 def _service_row(number: int | None, cells: list[str], line: int) -> EssentialService:
     _, name, total, online, rate, on_time, overdue, difficulties = cells
-    if total and re.search(r"[^\d.\s%\-–—]", total) and not any(c.strip() for c in (online, rate, on_time, overdue)):
+    if (
+        total
+        and re.search(r"[^\d.\s%\-–—]", total)
+        and not any(c.strip() for c in (online, rate, on_time, overdue))
+    ):
         # "Chưa phát sinh hồ sơ, do ..." written across the count columns
         return EssentialService(number, name, None, None, None, 0, None, None, difficulties, total, line)
     rate_value, decimals = parse_rate(rate, "Tỷ lệ")
@@ -715,7 +750,9 @@ def _service_row(number: int | None, cells: list[str], line: int) -> EssentialSe
     )
 
 
-def _parse_services25(app: _Appendix, out: _Collector) -> tuple[list[EssentialService], EssentialService | None]:
+def _parse_services25(
+    app: _Appendix, out: _Collector
+) -> tuple[list[EssentialService], EssentialService | None]:
     rows: list[EssentialService] = []
     total: EssentialService | None = None
     for row in app.rows:
@@ -741,9 +778,19 @@ def _parse_services25(app: _Appendix, out: _Collector) -> tuple[list[EssentialSe
             out.row_error("II", label, exc, row.line)
             continue
         if service.has_counts and None in (service.online, service.on_time, service.overdue):
-            missing = [c for c, v in zip(_II_COLUMNS[3:7], (service.online, service.rate, service.on_time, service.overdue), strict=True) if v is None]
+            missing = [
+                c
+                for c, v in zip(
+                    _II_COLUMNS[3:7],
+                    (service.online, service.rate, service.on_time, service.overdue),
+                    strict=True,
+                )
+                if v is None
+            ]
             out.error(
-                "II", label, missing[0],
+                "II",
+                label,
+                missing[0],
                 f"Thiếu số liệu ở cột {', '.join(missing)}",
                 f"Missing figures in column(s) {', '.join(missing)}",
                 row.line,
@@ -776,7 +823,9 @@ def _parse_services28(app: _Appendix, out: _Collector) -> list[Service422]:
         _, name, ministry, local, portal, provincial, note, result = cells
         if portal.strip().upper() not in {"", "X"}:
             out.error(
-                "III", label, "Tích hợp, cung cấp trên Cổng DVC Quốc gia",
+                "III",
+                label,
+                "Tích hợp, cung cấp trên Cổng DVC Quốc gia",
                 f"Ô “{portal}” phải để trống hoặc ghi X",
                 f"Cell “{portal}” must be empty or X",
                 row.line,
@@ -805,7 +854,15 @@ def _parse_services28(app: _Appendix, out: _Collector) -> list[Service422]:
 # --------------------------------------------------------------------------- Appendix IV
 
 
-_IV_COLUMNS = ("STT", "Mô hình", "Kết quả triển khai", "Khó khăn, vướng mắc", "Đánh giá hiệu quả", "Kinh phí", "Đề xuất")
+_IV_COLUMNS = (
+    "STT",
+    "Mô hình",
+    "Kết quả triển khai",
+    "Khó khăn, vướng mắc",
+    "Đánh giá hiệu quả",
+    "Kinh phí",
+    "Đề xuất",
+)
 
 
 def _parse_models(app: _Appendix, out: _Collector) -> tuple[list[ModelGroup], list[PilotModel]]:
@@ -827,7 +884,9 @@ def _parse_models(app: _Appendix, out: _Collector) -> tuple[list[ModelGroup], li
             funding_like = re.search(r"kinh phí|tỷ đồng|\d+ đồng", cells[4], flags=re.IGNORECASE)
             missing_at = 4 if funding_like else 5
             out.warning(
-                "IV", label or None, _IV_COLUMNS[missing_at],
+                "IV",
+                label or None,
+                _IV_COLUMNS[missing_at],
                 f"Dòng thiếu một cột; coi như cột “{_IV_COLUMNS[missing_at]}” để trống",
                 f"Row is one column short; read as an empty “{_IV_COLUMNS[missing_at]}” column",
                 row.line,
@@ -838,7 +897,9 @@ def _parse_models(app: _Appendix, out: _Collector) -> tuple[list[ModelGroup], li
             if models:
                 last = models[-1]
                 for attr, extra in zip(
-                    ("name", "result", "difficulties", "value", "funding", "proposal"), cells[1:7], strict=True
+                    ("name", "result", "difficulties", "value", "funding", "proposal"),
+                    cells[1:7],
+                    strict=True,
                 ):
                     setattr(last, attr, _join(getattr(last, attr), extra))
             continue
@@ -846,12 +907,28 @@ def _parse_models(app: _Appendix, out: _Collector) -> tuple[list[ModelGroup], li
             out.bad_label("IV", label, row.line)
             continue
         if group is None:
-            out.error("IV", label, None, "Mô hình đứng trước mọi nhóm", "Model row before any group row", row.line)
+            out.error(
+                "IV", label, None, "Mô hình đứng trước mọi nhóm", "Model row before any group row", row.line
+            )
             continue
         _, name, result, difficulties, value, funding, proposal = cells
-        state = ModelState.NOT_STARTED if result.lower().startswith("chưa triển khai") else ModelState.DEPLOYED
+        state = (
+            ModelState.NOT_STARTED if result.lower().startswith("chưa triển khai") else ModelState.DEPLOYED
+        )
         models.append(
-            PilotModel(int(label), group.code, group.title, name, result, difficulties, value, funding, proposal, state, row.line)
+            PilotModel(
+                int(label),
+                group.code,
+                group.title,
+                name,
+                result,
+                difficulties,
+                value,
+                funding,
+                proposal,
+                state,
+                row.line,
+            )
         )
     return groups, models
 
@@ -872,14 +949,18 @@ def _parse_hanoi(app: _Appendix, out: _Collector) -> list[HanoiModel]:
             deployed = [m for m in models if m.number is not None]
             if deployed:
                 last = deployed[-1]
-                for attr, extra in zip(("name", "result", "difficulties", "proposal"), cells[1:5], strict=True):
+                for attr, extra in zip(
+                    ("name", "result", "difficulties", "proposal"), cells[1:5], strict=True
+                ):
                     setattr(last, attr, _join(getattr(last, attr), extra))
             continue
         if kind != "item" or len(cells) > 5:
             out.bad_label("V", label, row.line)
             continue
         _, name, result, difficulties, proposal = cells
-        models.append(HanoiModel(0, int(label), name, result, difficulties, proposal, ModelState.DEPLOYED, row.line))
+        models.append(
+            HanoiModel(0, int(label), name, result, difficulties, proposal, ModelState.DEPLOYED, row.line)
+        )
     models.sort(key=lambda m: (m.number is None, m.number or 0))
     for seq, model in enumerate(models, start=1):
         model.seq = seq
@@ -911,7 +992,19 @@ def _parse_r175(app: _Appendix, out: _Collector) -> list[Resolution175Task]:
             continue
         completed = True if done else False if not_done else None
         rows.append(
-            Resolution175Task(int(label), lead, content, partners, doc, deadline_text, deadline, completed, done or not_done, cause, row.line)
+            Resolution175Task(
+                int(label),
+                lead,
+                content,
+                partners,
+                doc,
+                deadline_text,
+                deadline,
+                completed,
+                done or not_done,
+                cause,
+                row.line,
+            )
         )
     return rows
 
@@ -1027,8 +1120,14 @@ def _parse_header(body: list[tuple[int, str]], out: _Collector) -> ReportHeader:
                 try:
                     header.issued_on = date(int(m.group(4)), int(m.group(3)), int(m.group(2)))
                 except ValueError:
-                    out.warning("body", None, "ngày ban hành", f"Ngày ban hành không hợp lệ: {text}",
-                                f"Issue date is not a real day: {text}", None)
+                    out.warning(
+                        "body",
+                        None,
+                        "ngày ban hành",
+                        f"Ngày ban hành không hợp lệ: {text}",
+                        f"Issue date is not a real day: {text}",
+                        None,
+                    )
                 continue
         if header.title is None and text.upper() == text and text in {"BÁO CÁO", "KẾ HOẠCH", "TỜ TRÌNH"}:
             header.doc_type = text
@@ -1045,9 +1144,20 @@ def _parse_header(body: list[tuple[int, str]], out: _Collector) -> ReportHeader:
         if tail:
             header.signer_name = tail[-1]
             header.signer_authority = tail[:-1]
-    for name, value in (("Số, ký hiệu", header.number), ("ngày ban hành", header.issued_on), ("trích yếu", header.title)):
+    for name, value in (
+        ("Số, ký hiệu", header.number),
+        ("ngày ban hành", header.issued_on),
+        ("trích yếu", header.title),
+    ):
         if value is None:
-            out.warning("body", None, name, f"Không tìm thấy {name} của báo cáo", f"The report's {name} was not found", None)
+            out.warning(
+                "body",
+                None,
+                name,
+                f"Không tìm thấy {name} của báo cáo",
+                f"The report's {name} was not found",
+                None,
+            )
     return header
 
 
@@ -1063,7 +1173,9 @@ def parse_report(text: str, *, partial: bool = False, source_name: str = "") -> 
     for code in APPENDICES:
         if code not in appendices:
             vi, en = APPENDIX_TITLES[code]
-            out.error(code, None, None, f"Thiếu Phụ lục {code} ({vi})", f"Appendix {code} ({en}) is missing", None)
+            out.error(
+                code, None, None, f"Thiếu Phụ lục {code} ({vi})", f"Appendix {code} ({en}) is missing", None
+            )
 
     header = _parse_header(body, out)
     # Paragraphs of the body keep their line numbers; the signature block's bold marks go.

@@ -53,7 +53,9 @@ class SteeringUnit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(120), unique=True)  # folded name, e.g. "so tu phap"
     name: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(20), default="other")  # department, district, police, collective, other
+    kind: Mapped[str] = mapped_column(
+        String(20), default="other"
+    )  # department, district, police, collective, other
 
 
 class SteeringUnitMember(Base):
@@ -96,8 +98,9 @@ class SteeringTask(Base):
     updated_by: Mapped[str] = mapped_column(String(120), default="")
 
     sub_tasks: Mapped[list[SteeringSubTask]] = relationship(order_by="SteeringSubTask.seq", lazy="selectin")
-    units: Mapped[list[SteeringUnit]] = relationship(secondary="steering_task_units", lazy="selectin",
-                                                     order_by="SteeringUnit.name")
+    units: Mapped[list[SteeringUnit]] = relationship(
+        secondary="steering_task_units", lazy="selectin", order_by="SteeringUnit.name"
+    )
 
 
 class SteeringTaskUnit(Base):

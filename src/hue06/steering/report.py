@@ -76,11 +76,21 @@ def parse_period(code: str) -> ReportPeriod:
         if rest == "":
             return ReportPeriod(text, date(year, 1, 1), date(year, 12, 31), f"năm {year}", f"the year {year}")
         if rest == "-H1":
-            return ReportPeriod(text, date(year, 1, 1), date(year, 6, 30), f"06 tháng đầu năm {year}",
-                                f"the first half of {year}")
+            return ReportPeriod(
+                text,
+                date(year, 1, 1),
+                date(year, 6, 30),
+                f"06 tháng đầu năm {year}",
+                f"the first half of {year}",
+            )
         if rest == "-H2":
-            return ReportPeriod(text, date(year, 7, 1), date(year, 12, 31), f"06 tháng cuối năm {year}",
-                                f"the second half of {year}")
+            return ReportPeriod(
+                text,
+                date(year, 7, 1),
+                date(year, 12, 31),
+                f"06 tháng cuối năm {year}",
+                f"the second half of {year}",
+            )
         if rest.startswith("-Q") and rest[2:] in {"1", "2", "3", "4"}:
             q = int(rest[2:])
             start = date(year, 3 * q - 2, 1)
@@ -149,7 +159,9 @@ class ReportData:
     stated_source_vi: str = ""
 
     @classmethod
-    def from_parsed(cls, parsed: ParsedReport, mismatches: list[Mismatch], data_as_of: date | None = None) -> ReportData:
+    def from_parsed(
+        cls, parsed: ParsedReport, mismatches: list[Mismatch], data_as_of: date | None = None
+    ) -> ReportData:
         ref = parsed.header.reference
         issued = parsed.header.issued_on
         source = "Dữ liệu theo dõi Đề án 06 trên hue06"
@@ -157,10 +169,17 @@ class ReportData:
             source += f", nhập từ Báo cáo số {ref} ngày {issued:%d/%m/%Y}"
         stated_source = f"Báo cáo số {ref} ngày {issued:%d/%m/%Y}" if ref and issued else "báo cáo đã nhập"
         return cls(
-            tasks=parsed.tasks, services25=parsed.services25, services28=parsed.services28,
-            models=parsed.models, hanoi_models=parsed.hanoi_models, r175_tasks=parsed.r175_tasks,
-            data_as_of=data_as_of or issued or date.today(), source_vi=source, mismatches=mismatches,
-            stated={k: str(v.value) for k, v in parsed.stated.items()}, stated_source_vi=stated_source,
+            tasks=parsed.tasks,
+            services25=parsed.services25,
+            services28=parsed.services28,
+            models=parsed.models,
+            hanoi_models=parsed.hanoi_models,
+            r175_tasks=parsed.r175_tasks,
+            data_as_of=data_as_of or issued or date.today(),
+            source_vi=source,
+            mismatches=mismatches,
+            stated={k: str(v.value) for k, v in parsed.stated.items()},
+            stated_source_vi=stated_source,
         )
 
 
@@ -176,15 +195,22 @@ class ReportMeta:
     issuing_body: str = "BAN CHỈ ĐẠO CHUYỂN ĐỔI SỐ VÀ THỰC HIỆN ĐỀ ÁN 06"
     issuing_body_full: str = "Ban Chỉ đạo chuyển đổi số và thực hiện Đề án 06 tỉnh Thừa Thiên Huế"
     area_vi: str = "trên địa bàn tỉnh Thừa Thiên Huế"
-    signer_authority: list[str] = field(default_factory=lambda: ["KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN THƯỜNG TRỰC"])
+    signer_authority: list[str] = field(
+        default_factory=lambda: ["KT. TRƯỞNG BAN", "PHÓ TRƯỞNG BAN THƯỜNG TRỰC"]
+    )
     signer_title: str = "PHÓ CHỦ TỊCH UBND TỈNH"
     signer_name: str = ""
     recipients: list[str] = field(
         default_factory=lambda: [
-            "Bộ Công an", "Văn phòng Chính phủ", "Tổ công tác Đề án 06 Chính phủ",
-            "Thường trực Tỉnh ủy, HĐND tỉnh", "Chủ tịch, các Phó Chủ tịch UBND tỉnh",
-            "Thành viên Ban Chỉ đạo", "Cơ quan chuyên môn thuộc UBND tỉnh",
-            "UBND các huyện, thị xã, thành phố Huế", "Lưu: VT",
+            "Bộ Công an",
+            "Văn phòng Chính phủ",
+            "Tổ công tác Đề án 06 Chính phủ",
+            "Thường trực Tỉnh ủy, HĐND tỉnh",
+            "Chủ tịch, các Phó Chủ tịch UBND tỉnh",
+            "Thành viên Ban Chỉ đạo",
+            "Cơ quan chuyên môn thuộc UBND tỉnh",
+            "UBND các huyện, thị xã, thành phố Huế",
+            "Lưu: VT",
         ]
     )
     narrative: dict[str, list[str]] = field(default_factory=dict)  # extra paragraphs by section ("III", "IV")
@@ -319,28 +345,41 @@ def build_report(
     figures["tasks_overdue"] = len(overdue)
     year = period.start.year
     body.append(Heading("I. KHÁI QUÁT TÌNH HÌNH", 1))
-    stated_keys = ("tasks_total", "tasks_carried_over", "tasks_new", "tasks_completed", "tasks_recurring",
-                   "tasks_in_progress", "tasks_not_completed")
+    stated_keys = (
+        "tasks_total",
+        "tasks_carried_over",
+        "tasks_new",
+        "tasks_completed",
+        "tasks_recurring",
+        "tasks_in_progress",
+        "tasks_not_completed",
+    )
     if all(k in data.stated for k in stated_keys):
         # The period has its own report: give its figures back, attributed, then our recount of Appendix I.
         st_ = {k: data.stated[k] for k in stated_keys}
         figures.update({f"stated_{k}": int(v) for k, v in st_.items()})
-        body.append(Paragraph(
-            f"Theo {data.stated_source_vi}, Ban Chỉ đạo đã chỉ đạo các sở, ngành, địa phương triển khai thực hiện "
-            f"{st_['tasks_total']} nhiệm vụ (tồn từ năm trước chuyển sang: {st_['tasks_carried_over']} nhiệm vụ; "
-            f"giao mới trong năm {year}: {st_['tasks_new']} nhiệm vụ). Kết quả: đã hoàn thành {st_['tasks_completed']} "
-            f"nhiệm vụ; thực hiện thường xuyên {st_['tasks_recurring']} nhiệm vụ; đang triển khai "
-            f"{st_['tasks_in_progress']} nhiệm vụ; chưa hoàn thành {st_['tasks_not_completed']} nhiệm vụ."
-        ))
+        body.append(
+            Paragraph(
+                f"Theo {data.stated_source_vi}, Ban Chỉ đạo đã chỉ đạo các sở, ngành, địa phương triển khai thực hiện "
+                f"{st_['tasks_total']} nhiệm vụ (tồn từ năm trước chuyển sang: {st_['tasks_carried_over']} nhiệm vụ; "
+                f"giao mới trong năm {year}: {st_['tasks_new']} nhiệm vụ). Kết quả: đã hoàn thành {st_['tasks_completed']} "
+                f"nhiệm vụ; thực hiện thường xuyên {st_['tasks_recurring']} nhiệm vụ; đang triển khai "
+                f"{st_['tasks_in_progress']} nhiệm vụ; chưa hoàn thành {st_['tasks_not_completed']} nhiệm vụ."
+            )
+        )
         body.append(Paragraph(f"(Nguồn: {data.stated_source_vi}, phần I)", italic=True))
-        body.append(Paragraph(
-            f"Đối chiếu với Phụ lục I (đếm từng dòng trên hue06): {tc['tasks_total']} nhiệm vụ, kết quả cụ thể như sau:"
-        ))
+        body.append(
+            Paragraph(
+                f"Đối chiếu với Phụ lục I (đếm từng dòng trên hue06): {tc['tasks_total']} nhiệm vụ, kết quả cụ thể như sau:"
+            )
+        )
     else:
-        body.append(Paragraph(
-            f"Trong {period.label_vi}, Ban Chỉ đạo theo dõi, đôn đốc các sở, ngành, địa phương triển khai thực hiện "
-            f"{tc['tasks_total']} nhiệm vụ của Đề án 06, kết quả cụ thể như sau:"
-        ))
+        body.append(
+            Paragraph(
+                f"Trong {period.label_vi}, Ban Chỉ đạo theo dõi, đôn đốc các sở, ngành, địa phương triển khai thực hiện "
+                f"{tc['tasks_total']} nhiệm vụ của Đề án 06, kết quả cụ thể như sau:"
+            )
+        )
     body.append(Paragraph(f"- Nhiệm vụ tồn từ năm trước chuyển sang: {tc['tasks_carried_over']} nhiệm vụ."))
     body.append(Paragraph(f"- Nhiệm vụ được giao trong năm {year}: {tc['tasks_new']} nhiệm vụ."))
     body.append(Paragraph("- Kết quả:"))
@@ -352,9 +391,11 @@ def build_report(
     ):
         label = TASK_STATUS_LABELS[status][0].lower()
         body.append(Paragraph(f"+ Tổng số nhiệm vụ {label}: {tc[key]} nhiệm vụ."))
-    body.append(Paragraph(
-        f"+ Nhiệm vụ chưa hoàn thành đã quá thời hạn (tính đến {vn_long_date(today)}): {len(overdue)} nhiệm vụ."
-    ))
+    body.append(
+        Paragraph(
+            f"+ Nhiệm vụ chưa hoàn thành đã quá thời hạn (tính đến {vn_long_date(today)}): {len(overdue)} nhiệm vụ."
+        )
+    )
     body.append(Paragraph(source_note, italic=True))
     body.append(Paragraph("(Phụ lục I kèm theo)", italic=True, indent=False, align="center"))
 
@@ -365,40 +406,48 @@ def build_report(
     figures.update(st)
     rate_25 = rate_of(st["dossiers_online"], st["dossiers_total"], 2) if st["dossiers_total"] else Decimal(0)
     figures["dossiers_online_rate"] = rate_25
-    body.append(Paragraph(
-        f"- Về {len(data.services25)} dịch vụ công thiết yếu tại Phụ lục I Quyết định số 06/QĐ-TTg ngày "
-        f"06/01/2022: đã tiếp nhận, giải quyết {fmt_number(st['dossiers_online'])} hồ sơ trực tuyến/"
-        f"{fmt_number(st['dossiers_total'])} tổng số hồ sơ, đạt tỷ lệ {_pct(st['dossiers_online'], st['dossiers_total'])}%; "
-        f"giải quyết đúng hạn {fmt_number(st['dossiers_on_time'])} hồ sơ, quá hạn {fmt_number(st['dossiers_overdue'])} "
-        f"hồ sơ; {st['services_without_dossiers']} dịch vụ chưa phát sinh hồ sơ."
-    ))
+    body.append(
+        Paragraph(
+            f"- Về {len(data.services25)} dịch vụ công thiết yếu tại Phụ lục I Quyết định số 06/QĐ-TTg ngày "
+            f"06/01/2022: đã tiếp nhận, giải quyết {fmt_number(st['dossiers_online'])} hồ sơ trực tuyến/"
+            f"{fmt_number(st['dossiers_total'])} tổng số hồ sơ, đạt tỷ lệ {_pct(st['dossiers_online'], st['dossiers_total'])}%; "
+            f"giải quyết đúng hạn {fmt_number(st['dossiers_on_time'])} hồ sơ, quá hạn {fmt_number(st['dossiers_overdue'])} "
+            f"hồ sơ; {st['services_without_dossiers']} dịch vụ chưa phát sinh hồ sơ."
+        )
+    )
     integrated = [r for r in data.services28 if r.on_national_portal]
     provincial = [r for r in integrated if on_provincial_portal(r)]
-    figures.update({
-        "services28_total": len(data.services28),
-        "services28_integrated": len(integrated),
-        "services28_provincial": len(provincial),
-    })
-    body.append(Paragraph(
-        f"- Về {len(data.services28)} dịch vụ công tại Quyết định số 422/QĐ-TTg ngày 04/4/2022: đã tích hợp "
-        f"{len(integrated)}/{len(data.services28)} dịch vụ trên Cổng Dịch vụ công quốc gia, trong đó "
-        f"{len(provincial)}/{len(integrated)} dịch vụ đã triển khai trên Cổng Dịch vụ công tỉnh; "
-        f"{len(data.services28) - len(integrated)} dịch vụ các bộ, ngành chưa hoàn thành."
-    ))
+    figures.update(
+        {
+            "services28_total": len(data.services28),
+            "services28_integrated": len(integrated),
+            "services28_provincial": len(provincial),
+        }
+    )
+    body.append(
+        Paragraph(
+            f"- Về {len(data.services28)} dịch vụ công tại Quyết định số 422/QĐ-TTg ngày 04/4/2022: đã tích hợp "
+            f"{len(integrated)}/{len(data.services28)} dịch vụ trên Cổng Dịch vụ công quốc gia, trong đó "
+            f"{len(provincial)}/{len(integrated)} dịch vụ đã triển khai trên Cổng Dịch vụ công tỉnh; "
+            f"{len(data.services28) - len(integrated)} dịch vụ các bộ, ngành chưa hoàn thành."
+        )
+    )
     body.append(Paragraph(source_note, italic=True))
     body.append(Paragraph("(Phụ lục II, III kèm theo)", italic=True, indent=False, align="center"))
 
     body.append(Heading("2. Triển khai các mô hình điểm Đề án 06", 2))
     states = Counter(m.state for m in data.models)
     deployed = len(data.models) - states[ModelState.NOT_STARTED]
-    figures.update({
-        "models_total": len(data.models),
-        "models_deployed": deployed,
-        "models_completed": states[ModelState.COMPLETED],
-        "models_in_progress": states[ModelState.IN_PROGRESS],
-        "models_deployed_unrated": states[ModelState.DEPLOYED],
-        "models_not_started": states[ModelState.NOT_STARTED],
-    })
+    figures.update(
+        {
+            "models_total": len(data.models),
+            "models_deployed": deployed,
+            "models_completed": states[ModelState.COMPLETED],
+            "models_in_progress": states[ModelState.IN_PROGRESS],
+            "models_deployed_unrated": states[ModelState.DEPLOYED],
+            "models_not_started": states[ModelState.NOT_STARTED],
+        }
+    )
     parts = []
     for state in (ModelState.COMPLETED, ModelState.IN_PROGRESS, ModelState.DEPLOYED, ModelState.NOT_STARTED):
         if states[state]:
@@ -406,10 +455,12 @@ def build_report(
             if state is ModelState.DEPLOYED:
                 label = "đã triển khai, chưa cập nhật mức độ hoàn thành"
             parts.append(f"{label} {states[state]} mô hình")
-    body.append(Paragraph(
-        f"- Tổng số mô hình triển khai: {len(data.models)} mô hình. Đã triển khai {deployed}/{len(data.models)} "
-        f"mô hình; trong đó: {'; '.join(parts)}."
-    ))
+    body.append(
+        Paragraph(
+            f"- Tổng số mô hình triển khai: {len(data.models)} mô hình. Đã triển khai {deployed}/{len(data.models)} "
+            f"mô hình; trong đó: {'; '.join(parts)}."
+        )
+    )
     groups: dict[str, tuple[str, int]] = {}
     for m in data.models:
         title, n = groups.get(m.group_code, (m.group_title, 0))
@@ -418,27 +469,37 @@ def build_report(
         body.append(Paragraph(f"+ Nhóm {code} – {_group_name(title)}: {n} mô hình."))
     not_started = [m for m in data.models if m.state is ModelState.NOT_STARTED]
     if not_started:
-        body.append(Paragraph(
-            "+ Mô hình chưa triển khai: " + ", ".join(str(m.number) for m in not_started) + "."
-        ))
+        body.append(
+            Paragraph("+ Mô hình chưa triển khai: " + ", ".join(str(m.number) for m in not_started) + ".")
+        )
     studying = [m for m in data.hanoi_models if m.state is ModelState.STUDYING]
-    figures.update({"hanoi_total": len(data.hanoi_models), "hanoi_deployed": len(data.hanoi_models) - len(studying),
-                    "hanoi_studying": len(studying)})
-    body.append(Paragraph(
-        f"- Trong {len(data.hanoi_models)} mô hình thành phố Hà Nội đã triển khai, tỉnh đã triển khai "
-        f"{len(data.hanoi_models) - len(studying)} mô hình; {len(studying)} mô hình đang nghiên cứu triển khai"
-        + (f" ({'; '.join(m.name for m in studying)})" if studying else "") + "."
-    ))
+    figures.update(
+        {
+            "hanoi_total": len(data.hanoi_models),
+            "hanoi_deployed": len(data.hanoi_models) - len(studying),
+            "hanoi_studying": len(studying),
+        }
+    )
+    body.append(
+        Paragraph(
+            f"- Trong {len(data.hanoi_models)} mô hình thành phố Hà Nội đã triển khai, tỉnh đã triển khai "
+            f"{len(data.hanoi_models) - len(studying)} mô hình; {len(studying)} mô hình đang nghiên cứu triển khai"
+            + (f" ({'; '.join(m.name for m in studying)})" if studying else "")
+            + "."
+        )
+    )
     body.append(Paragraph(source_note, italic=True))
     body.append(Paragraph("(Phụ lục IV, V kèm theo)", italic=True, indent=False, align="center"))
 
     body.append(Heading("3. Nhiệm vụ theo Nghị quyết số 175/NQ-CP", 2))
     done = sum(1 for t in data.r175_tasks if t.completed)
     figures.update({"r175_total": len(data.r175_tasks), "r175_completed": done})
-    body.append(Paragraph(
-        f"Tổng số {len(data.r175_tasks)} nhiệm vụ: đã hoàn thành {done} nhiệm vụ; chưa hoàn thành "
-        f"{len(data.r175_tasks) - done} nhiệm vụ."
-    ))
+    body.append(
+        Paragraph(
+            f"Tổng số {len(data.r175_tasks)} nhiệm vụ: đã hoàn thành {done} nhiệm vụ; chưa hoàn thành "
+            f"{len(data.r175_tasks) - done} nhiệm vụ."
+        )
+    )
     body.append(Paragraph("(Phụ lục VI kèm theo)", italic=True, indent=False, align="center"))
 
     body.append(Heading("4. Số liệu từ các hệ thống của tỉnh", 2))
@@ -447,9 +508,11 @@ def build_report(
         for fig in external_figures:
             value = fmt_number(fig.value) if isinstance(fig.value, (int, Decimal)) else str(fig.value)
             unit = f" {fig.unit_vi}" if fig.unit_vi else ""
-            body.append(Paragraph(
-                f"- {fig.label_vi}: {value}{unit} (Nguồn: {fig.source}; số liệu đến ngày {fig.as_of:%d/%m/%Y})."
-            ))
+            body.append(
+                Paragraph(
+                    f"- {fig.label_vi}: {value}{unit} (Nguồn: {fig.source}; số liệu đến ngày {fig.as_of:%d/%m/%Y})."
+                )
+            )
             sources.append(f"{fig.source}; số liệu đến ngày {fig.as_of:%d/%m/%Y}")
     else:
         body.append(Paragraph("Chưa có số liệu từ các phân hệ khác tại thời điểm lập báo cáo."))
@@ -459,28 +522,39 @@ def build_report(
     body.append(Heading("1. Nhiệm vụ chậm tiến độ, quá hạn", 2))
     behind = [t for t in data.tasks if t.status is TaskStatus.BEHIND or is_overdue(t, today)]
     if behind:
-        body.append(Paragraph(
-            f"Có {len(behind)} nhiệm vụ chậm tiến độ hoặc đã quá thời hạn mà chưa hoàn thành (tính đến "
-            f"{vn_long_date(today)}):"
-        ))
+        body.append(
+            Paragraph(
+                f"Có {len(behind)} nhiệm vụ chậm tiến độ hoặc đã quá thời hạn mà chưa hoàn thành (tính đến "
+                f"{vn_long_date(today)}):"
+            )
+        )
         for t in behind:
             due = f"thời hạn {t.deadline.due:%d/%m/%Y}" if t.deadline.due else "không ghi thời hạn"
-            body.append(Paragraph(f"- Nhiệm vụ {t.code} ({t.responsible_unit or 'chưa rõ đơn vị'}; {due}): "
-                                  f"{_short(t.content)}"))
+            body.append(
+                Paragraph(
+                    f"- Nhiệm vụ {t.code} ({t.responsible_unit or 'chưa rõ đơn vị'}; {due}): "
+                    f"{_short(t.content)}"
+                )
+            )
     else:
         body.append(Paragraph("Không có nhiệm vụ chậm tiến độ hoặc quá thời hạn."))
     low = [r for r in data.services25 if r.has_counts and r.total and (r.online or 0) * 2 < r.total]
     if low:
-        body.append(Paragraph(
-            "Dịch vụ công thiết yếu có tỷ lệ hồ sơ trực tuyến dưới 50%: "
-            + "; ".join(f"{_short(r.name, 80)} ({_pct(r.online or 0, r.total or 0, 0)}%)" for r in low) + "."
-        ))
+        body.append(
+            Paragraph(
+                "Dịch vụ công thiết yếu có tỷ lệ hồ sơ trực tuyến dưới 50%: "
+                + "; ".join(f"{_short(r.name, 80)} ({_pct(r.online or 0, r.total or 0, 0)}%)" for r in low)
+                + "."
+            )
+        )
     body.append(Heading("2. Số liệu chưa thống nhất", 2))
     if data.mismatches:
-        body.append(Paragraph(
-            f"Khi đối chiếu số liệu, có {len(data.mismatches)} chỗ chưa thống nhất giữa các bảng và nội dung báo "
-            "cáo, đề nghị các đơn vị rà soát (chi tiết tại Phụ lục VII):"
-        ))
+        body.append(
+            Paragraph(
+                f"Khi đối chiếu số liệu, có {len(data.mismatches)} chỗ chưa thống nhất giữa các bảng và nội dung báo "
+                "cáo, đề nghị các đơn vị rà soát (chi tiết tại Phụ lục VII):"
+            )
+        )
         for m in data.mismatches:
             body.append(Paragraph(f"- {m.message_vi}."))
     else:
@@ -495,21 +569,28 @@ def build_report(
     due_next = [t for t in open_tasks if t.deadline.due is not None and t.deadline.due <= nxt.end]
     figures["tasks_open"] = len(open_tasks)
     figures["tasks_due_next_period"] = len(due_next)
-    body.append(Paragraph(
-        f"1. Các sở, ngành, địa phương tập trung hoàn thành {len(open_tasks)} nhiệm vụ đang triển khai, trong đó "
-        f"{len(due_next)} nhiệm vụ có thời hạn đến hết {nxt.label_vi} hoặc đã quá hạn."
-    ))
+    body.append(
+        Paragraph(
+            f"1. Các sở, ngành, địa phương tập trung hoàn thành {len(open_tasks)} nhiệm vụ đang triển khai, trong đó "
+            f"{len(due_next)} nhiệm vụ có thời hạn đến hết {nxt.label_vi} hoặc đã quá hạn."
+        )
+    )
     if not_started:
-        body.append(Paragraph(
-            f"2. Triển khai {len(not_started)} mô hình chưa triển khai: "
-            + "; ".join(_short(m.name, 90) for m in not_started) + "."
-        ))
+        body.append(
+            Paragraph(
+                f"2. Triển khai {len(not_started)} mô hình chưa triển khai: "
+                + "; ".join(_short(m.name, 90) for m in not_started)
+                + "."
+            )
+        )
     for text in meta.narrative.get("IV", []):
         body.append(Paragraph(text))
-    body.append(Paragraph(
-        f"Trên đây là Báo cáo kết quả {period.label_vi} triển khai thực hiện Đề án 06 {meta.area_vi} "
-        f"của {meta.issuing_body_full}./."
-    ))
+    body.append(
+        Paragraph(
+            f"Trên đây là Báo cáo kết quả {period.label_vi} triển khai thực hiện Đề án 06 {meta.area_vi} "
+            f"của {meta.issuing_body_full}./."
+        )
+    )
 
     title = (
         f"Kết quả {period.label_vi} triển khai thực hiện Đề án phát triển ứng dụng dữ liệu về dân cư, định danh "
@@ -538,44 +619,151 @@ def _appendices(data: ReportData, today: date) -> list[AppendixBlock]:
         status = TASK_STATUS_LABELS[t.status][0]
         if is_overdue(t, today):
             status += " (quá hạn)"
-        rows.append(TableRow([str(t.number), t.content, t.directing_document, t.responsible_unit, t.deadline_text,
-                              t.result, status]))
+        rows.append(
+            TableRow(
+                [
+                    str(t.number),
+                    t.content,
+                    t.directing_document,
+                    t.responsible_unit,
+                    t.deadline_text,
+                    t.result,
+                    status,
+                ]
+            )
+        )
         for sub in t.sub_tasks:
-            rows.append(TableRow(["", sub.content, sub.directing_document, sub.responsible_unit, sub.deadline_text,
-                                  sub.result, sub.note]))
-    out.append(AppendixBlock("I", "KIỂM ĐẾM NHIỆM VỤ TRIỂN KHAI THỰC HIỆN ĐỀ ÁN 06", Table(
-        [("STT", 0.5), ("Nội dung, nhiệm vụ", 3.0), ("Văn bản chỉ đạo", 1.6), ("Đơn vị thực hiện", 1.4),
-         ("Thời gian hoàn thành", 1.1), ("Kết quả", 2.6), ("Tình trạng", 1.0)], rows),
-        notes=[f"Tổng số nhiệm vụ: {len(data.tasks)} nhiệm vụ."]))
+            rows.append(
+                TableRow(
+                    [
+                        "",
+                        sub.content,
+                        sub.directing_document,
+                        sub.responsible_unit,
+                        sub.deadline_text,
+                        sub.result,
+                        sub.note,
+                    ]
+                )
+            )
+    out.append(
+        AppendixBlock(
+            "I",
+            "KIỂM ĐẾM NHIỆM VỤ TRIỂN KHAI THỰC HIỆN ĐỀ ÁN 06",
+            Table(
+                [
+                    ("STT", 0.5),
+                    ("Nội dung, nhiệm vụ", 3.0),
+                    ("Văn bản chỉ đạo", 1.6),
+                    ("Đơn vị thực hiện", 1.4),
+                    ("Thời gian hoàn thành", 1.1),
+                    ("Kết quả", 2.6),
+                    ("Tình trạng", 1.0),
+                ],
+                rows,
+            ),
+            notes=[f"Tổng số nhiệm vụ: {len(data.tasks)} nhiệm vụ."],
+        )
+    )
 
     rows = []
     for r in data.services25:
         if r.has_counts:
-            rows.append(TableRow([str(r.number), r.name, fmt_number(r.total or 0), fmt_number(r.online or 0),
-                                  f"{_pct(r.online or 0, r.total or 0, 0)}%", fmt_number(r.on_time or 0),
-                                  fmt_number(r.overdue or 0), r.difficulties]))
+            rows.append(
+                TableRow(
+                    [
+                        str(r.number),
+                        r.name,
+                        fmt_number(r.total or 0),
+                        fmt_number(r.online or 0),
+                        f"{_pct(r.online or 0, r.total or 0, 0)}%",
+                        fmt_number(r.on_time or 0),
+                        fmt_number(r.overdue or 0),
+                        r.difficulties,
+                    ]
+                )
+            )
         else:
             rows.append(TableRow([str(r.number), r.name, r.note, "", "", "", "", r.difficulties]))
     st = service_totals(data.services25)
-    rows.append(TableRow(["", "Tổng cộng", fmt_number(st["dossiers_total"]), fmt_number(st["dossiers_online"]),
-                          f"{_pct(st['dossiers_online'], st['dossiers_total'], 0)}%", fmt_number(st["dossiers_on_time"]),
-                          fmt_number(st["dossiers_overdue"]), ""], "total"))
-    out.append(AppendixBlock("II", f"KẾT QUẢ THỰC HIỆN {len(data.services25)} DỊCH VỤ CÔNG THIẾT YẾU", Table(
-        [("STT", 0.5), ("Dịch vụ công trực tuyến", 3.2), ("Tổng hồ sơ", 1.0), ("Trực tuyến", 1.0), ("Tỷ lệ", 0.7),
-         ("Đúng hạn", 1.0), ("Quá hạn", 0.9), ("Khó khăn, vướng mắc", 2.0)], rows, frozenset({2, 3, 4, 5, 6})),
-        notes=["Dòng Tổng cộng được tính từ các dòng của bảng."]))
+    rows.append(
+        TableRow(
+            [
+                "",
+                "Tổng cộng",
+                fmt_number(st["dossiers_total"]),
+                fmt_number(st["dossiers_online"]),
+                f"{_pct(st['dossiers_online'], st['dossiers_total'], 0)}%",
+                fmt_number(st["dossiers_on_time"]),
+                fmt_number(st["dossiers_overdue"]),
+                "",
+            ],
+            "total",
+        )
+    )
+    out.append(
+        AppendixBlock(
+            "II",
+            f"KẾT QUẢ THỰC HIỆN {len(data.services25)} DỊCH VỤ CÔNG THIẾT YẾU",
+            Table(
+                [
+                    ("STT", 0.5),
+                    ("Dịch vụ công trực tuyến", 3.2),
+                    ("Tổng hồ sơ", 1.0),
+                    ("Trực tuyến", 1.0),
+                    ("Tỷ lệ", 0.7),
+                    ("Đúng hạn", 1.0),
+                    ("Quá hạn", 0.9),
+                    ("Khó khăn, vướng mắc", 2.0),
+                ],
+                rows,
+                frozenset({2, 3, 4, 5, 6}),
+            ),
+            notes=["Dòng Tổng cộng được tính từ các dòng của bảng."],
+        )
+    )
 
     rows = []
     section = None
     for s in data.services28:
         if s.section != section:
             section = s.section
-            rows.append(TableRow(["", s.section or ("ĐÃ HOÀN THÀNH" if s.completed else "CHƯA HOÀN THÀNH")], "group"))
-        rows.append(TableRow([str(s.number), s.name, s.ministry, s.local_agency, "X" if s.on_national_portal else "",
-                              s.provincial_status, s.note, s.result]))
-    out.append(AppendixBlock("III", f"KẾT QUẢ THỰC HIỆN {len(data.services28)} DỊCH VỤ CÔNG THIẾT YẾU", Table(
-        [("TT", 0.4), ("Tên dịch vụ công/TTHC", 2.6), ("Bộ, ngành", 1.8), ("Địa phương", 1.3),
-         ("Cổng DVC Quốc gia", 0.8), ("Tình hình triển khai tại tỉnh", 1.5), ("Ghi chú", 1.3), ("Kết quả", 1.5)], rows)))
+            rows.append(
+                TableRow(["", s.section or ("ĐÃ HOÀN THÀNH" if s.completed else "CHƯA HOÀN THÀNH")], "group")
+            )
+        rows.append(
+            TableRow(
+                [
+                    str(s.number),
+                    s.name,
+                    s.ministry,
+                    s.local_agency,
+                    "X" if s.on_national_portal else "",
+                    s.provincial_status,
+                    s.note,
+                    s.result,
+                ]
+            )
+        )
+    out.append(
+        AppendixBlock(
+            "III",
+            f"KẾT QUẢ THỰC HIỆN {len(data.services28)} DỊCH VỤ CÔNG THIẾT YẾU",
+            Table(
+                [
+                    ("TT", 0.4),
+                    ("Tên dịch vụ công/TTHC", 2.6),
+                    ("Bộ, ngành", 1.8),
+                    ("Địa phương", 1.3),
+                    ("Cổng DVC Quốc gia", 0.8),
+                    ("Tình hình triển khai tại tỉnh", 1.5),
+                    ("Ghi chú", 1.3),
+                    ("Kết quả", 1.5),
+                ],
+                rows,
+            ),
+        )
+    )
 
     rows = []
     group = None
@@ -583,36 +771,146 @@ def _appendices(data: ReportData, today: date) -> list[AppendixBlock]:
         if (m.group_code, m.group_title) != group:
             group = (m.group_code, m.group_title)
             rows.append(TableRow([m.group_code, m.group_title], "group"))
-        rows.append(TableRow([str(m.number), m.name, MODEL_STATE_LABELS[m.state][0], m.result, m.difficulties,
-                              m.value, m.funding, m.proposal]))
-    out.append(AppendixBlock("IV", f"BÁO CÁO KẾT QUẢ TRIỂN KHAI {len(data.models)} MÔ HÌNH ĐIỂM", Table(
-        [("STT", 0.4), ("Mô hình", 1.6), ("Tình trạng", 0.9), ("Kết quả triển khai", 2.4), ("Khó khăn, vướng mắc", 2.0),
-         ("Đánh giá hiệu quả", 1.6), ("Kinh phí", 1.4), ("Đề xuất", 1.6)], rows)))
+        rows.append(
+            TableRow(
+                [
+                    str(m.number),
+                    m.name,
+                    MODEL_STATE_LABELS[m.state][0],
+                    m.result,
+                    m.difficulties,
+                    m.value,
+                    m.funding,
+                    m.proposal,
+                ]
+            )
+        )
+    out.append(
+        AppendixBlock(
+            "IV",
+            f"BÁO CÁO KẾT QUẢ TRIỂN KHAI {len(data.models)} MÔ HÌNH ĐIỂM",
+            Table(
+                [
+                    ("STT", 0.4),
+                    ("Mô hình", 1.6),
+                    ("Tình trạng", 0.9),
+                    ("Kết quả triển khai", 2.4),
+                    ("Khó khăn, vướng mắc", 2.0),
+                    ("Đánh giá hiệu quả", 1.6),
+                    ("Kinh phí", 1.4),
+                    ("Đề xuất", 1.6),
+                ],
+                rows,
+            ),
+        )
+    )
 
-    rows = [TableRow([str(m.number) if m.number else "", m.name, MODEL_STATE_LABELS[m.state][0], m.result,
-                      m.difficulties, m.proposal]) for m in data.hanoi_models]
-    out.append(AppendixBlock("V", f"BÁO CÁO KẾT QUẢ THỰC HIỆN {len(data.hanoi_models)} MÔ HÌNH TẠI TỈNH", Table(
-        [("TT", 0.4), ("Mô hình", 2.0), ("Tình trạng", 1.0), ("Kết quả thực hiện", 3.2), ("Khó khăn, vướng mắc", 2.4),
-         ("Kiến nghị, đề xuất", 2.4)], rows)))
+    rows = [
+        TableRow(
+            [
+                str(m.number) if m.number else "",
+                m.name,
+                MODEL_STATE_LABELS[m.state][0],
+                m.result,
+                m.difficulties,
+                m.proposal,
+            ]
+        )
+        for m in data.hanoi_models
+    ]
+    out.append(
+        AppendixBlock(
+            "V",
+            f"BÁO CÁO KẾT QUẢ THỰC HIỆN {len(data.hanoi_models)} MÔ HÌNH TẠI TỈNH",
+            Table(
+                [
+                    ("TT", 0.4),
+                    ("Mô hình", 2.0),
+                    ("Tình trạng", 1.0),
+                    ("Kết quả thực hiện", 3.2),
+                    ("Khó khăn, vướng mắc", 2.4),
+                    ("Kiến nghị, đề xuất", 2.4),
+                ],
+                rows,
+            ),
+        )
+    )
 
-    rows = [TableRow([str(t.number), t.lead_unit, t.content, t.partner_units, t.directing_document, t.deadline_text,
-                      t.result, "Đã hoàn thành" if t.completed else "Chưa hoàn thành" if t.completed is False else "",
-                      t.cause]) for t in data.r175_tasks]
-    out.append(AppendixBlock("VI", "KẾT QUẢ TRIỂN KHAI CÁC NHIỆM VỤ CỦA NGHỊ QUYẾT 175", Table(
-        [("STT", 0.4), ("Đơn vị chủ trì", 1.2), ("Nhiệm vụ", 2.2), ("Đơn vị phối hợp", 1.4), ("Văn bản chỉ đạo", 1.2),
-         ("Thời gian hoàn thành", 1.0), ("Kết quả", 2.4), ("Tình trạng", 0.9), ("Nguyên nhân", 1.8)], rows)))
+    rows = [
+        TableRow(
+            [
+                str(t.number),
+                t.lead_unit,
+                t.content,
+                t.partner_units,
+                t.directing_document,
+                t.deadline_text,
+                t.result,
+                "Đã hoàn thành" if t.completed else "Chưa hoàn thành" if t.completed is False else "",
+                t.cause,
+            ]
+        )
+        for t in data.r175_tasks
+    ]
+    out.append(
+        AppendixBlock(
+            "VI",
+            "KẾT QUẢ TRIỂN KHAI CÁC NHIỆM VỤ CỦA NGHỊ QUYẾT 175",
+            Table(
+                [
+                    ("STT", 0.4),
+                    ("Đơn vị chủ trì", 1.2),
+                    ("Nhiệm vụ", 2.2),
+                    ("Đơn vị phối hợp", 1.4),
+                    ("Văn bản chỉ đạo", 1.2),
+                    ("Thời gian hoàn thành", 1.0),
+                    ("Kết quả", 2.4),
+                    ("Tình trạng", 0.9),
+                    ("Nguyên nhân", 1.8),
+                ],
+                rows,
+            ),
+        )
+    )
 
     if data.mismatches:
         rows = []
         for i, m in enumerate(data.mismatches, start=1):
             where = "Nội dung báo cáo" if m.appendix == "body" else f"Phụ lục {m.appendix}"
             cell = ", ".join(x for x in (f"dòng {m.row}" if m.row else "", m.column or "") if x)
-            rows.append(TableRow([str(i), where, cell, _value(m.stated), _value(m.computed), _value(m.difference),
-                                  m.message_vi]))
-        out.append(AppendixBlock("VII", "ĐỐI CHIẾU SỐ LIỆU", Table(
-            [("STT", 0.4), ("Vị trí", 1.1), ("Dòng, cột", 1.4), ("Số liệu ghi", 1.0), ("Số liệu tính lại", 1.0),
-             ("Chênh lệch", 0.9), ("Nội dung", 5.0)], rows, frozenset({3, 4, 5})),
-            notes=["Số liệu tính lại từ các dòng chi tiết; chênh lệch = số liệu ghi − số liệu tính lại."]))
+            rows.append(
+                TableRow(
+                    [
+                        str(i),
+                        where,
+                        cell,
+                        _value(m.stated),
+                        _value(m.computed),
+                        _value(m.difference),
+                        m.message_vi,
+                    ]
+                )
+            )
+        out.append(
+            AppendixBlock(
+                "VII",
+                "ĐỐI CHIẾU SỐ LIỆU",
+                Table(
+                    [
+                        ("STT", 0.4),
+                        ("Vị trí", 1.1),
+                        ("Dòng, cột", 1.4),
+                        ("Số liệu ghi", 1.0),
+                        ("Số liệu tính lại", 1.0),
+                        ("Chênh lệch", 0.9),
+                        ("Nội dung", 5.0),
+                    ],
+                    rows,
+                    frozenset({3, 4, 5}),
+                ),
+                notes=["Số liệu tính lại từ các dòng chi tiết; chênh lệch = số liệu ghi − số liệu tính lại."],
+            )
+        )
     return out
 
 
@@ -694,7 +992,8 @@ def render_docx(doc: ReportDocument) -> bytes:
         else:
             bp = d.add_paragraph()
             bp.alignment = {
-                "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER,
+                "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+                "center": WD_ALIGN_PARAGRAPH.CENTER,
                 "left": WD_ALIGN_PARAGRAPH.LEFT,
             }[block.align]
             if block.indent:
@@ -861,7 +1160,10 @@ def _table(d, table: Table, total_width) -> None:  # type: ignore[no-untyped-def
         cells = t.add_row().cells
         if row.kind == "group":
             merged = cells[1].merge(cells[-1]) if ncols > 2 else cells[1]
-            for target, text in ((cells[0], row.cells[0]), (merged, row.cells[1] if len(row.cells) > 1 else "")):
+            for target, text in (
+                (cells[0], row.cells[0]),
+                (merged, row.cells[1] if len(row.cells) > 1 else ""),
+            ):
                 p = target.paragraphs[0]
                 _tight(p)
                 r = p.add_run(text)
@@ -946,7 +1248,9 @@ def render_html(doc: ReportDocument) -> str:
                 classes.append("indent")
             if block.align == "center":
                 classes.append("center")
-            style = ("font-style:italic;" if block.italic else "") + ("font-weight:bold;" if block.bold else "")
+            style = ("font-style:italic;" if block.italic else "") + (
+                "font-weight:bold;" if block.bold else ""
+            )
             out.append(f"<p class='{' '.join(classes)}' style='{style}'>{e(block.text)}</p>")
     recipients = "".join(
         f"<p>- {e(name.rstrip(';.'))}{'.' if i == len(meta.recipients) - 1 else ';'}</p>"
@@ -960,9 +1264,13 @@ def render_html(doc: ReportDocument) -> str:
     )
     for app in doc.appendices:
         out.append("<section class='appendix'>")
-        out.append(f"<p class='center bold'>Phụ lục {e(app.code)}</p><p class='center bold'>{e(app.title)}</p>")
-        out.append(f"<p class='center italic'>(Kèm theo Báo cáo số {e(meta.reference)} {e(vn_long_date(meta.issued_on))}"
-                   f"<br>của {e(meta.issuing_body_full)})</p>")
+        out.append(
+            f"<p class='center bold'>Phụ lục {e(app.code)}</p><p class='center bold'>{e(app.title)}</p>"
+        )
+        out.append(
+            f"<p class='center italic'>(Kèm theo Báo cáo số {e(meta.reference)} {e(vn_long_date(meta.issued_on))}"
+            f"<br>của {e(meta.issuing_body_full)})</p>"
+        )
         for note in app.notes:
             out.append(f"<p class='italic'>{e(note)}</p>")
         out.append(_html_table(app.table))
@@ -979,8 +1287,10 @@ def _html_table(table: Table) -> str:
     for row in table.rows:
         if row.kind == "group":
             rest = row.cells[1] if len(row.cells) > 1 else ""
-            rows.append(f"<tr class='group'><td>{e(row.cells[0])}</td><td colspan='{len(table.columns) - 1}'>"
-                        f"{e(rest)}</td></tr>")
+            rows.append(
+                f"<tr class='group'><td>{e(row.cells[0])}</td><td colspan='{len(table.columns) - 1}'>"
+                f"{e(rest)}</td></tr>"
+            )
             continue
         cells = []
         for i in range(len(table.columns)):

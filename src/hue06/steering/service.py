@@ -120,7 +120,9 @@ def unit_kind(name: str) -> str:
         return "police"
     if low.startswith(("ubnd", "ủy ban")) and any(w in low for w in ("huyện", "thị xã", "thành phố")):
         return "district"
-    if low.startswith(("sở ", "văn phòng", "ban ", "thanh tra", "cục ", "bảo hiểm", "ngân hàng", "tòa án", "viện ")):
+    if low.startswith(
+        ("sở ", "văn phòng", "ban ", "thanh tra", "cục ", "bảo hiểm", "ngân hàng", "tòa án", "viện ")
+    ):
         return "department"
     return "other"
 
@@ -150,11 +152,15 @@ def get_unit(session: Session, unit_id_or_code: int | str) -> SteeringUnit:
     return unit
 
 
-def add_member(session: Session, unit_id_or_code: int | str, username: str, actor: Actor = SYSTEM) -> SteeringUnitMember:
+def add_member(
+    session: Session, unit_id_or_code: int | str, username: str, actor: Actor = SYSTEM
+) -> SteeringUnitMember:
     """Let an official update the tasks of a unit (the unit's focal point for Đề án 06)."""
     unit = get_unit(session, unit_id_or_code)
     existing = session.scalar(
-        select(SteeringUnitMember).where(SteeringUnitMember.unit_id == unit.id, SteeringUnitMember.username == username)
+        select(SteeringUnitMember).where(
+            SteeringUnitMember.unit_id == unit.id, SteeringUnitMember.username == username
+        )
     )
     if existing is not None:
         return existing
@@ -250,9 +256,16 @@ def import_report(
     period_obj = parse_period(period)
     mismatches = check_report(parsed)
     report = SteeringReport(
-        sha256=sha, source_name=source_name[:300], source_kind="text", number=parsed.header.number,
-        symbol=parsed.header.symbol, place=parsed.header.place, issued_on=parsed.header.issued_on,
-        period_code=period_obj.code, title=parsed.header.title or "", signer_name=parsed.header.signer_name or "",
+        sha256=sha,
+        source_name=source_name[:300],
+        source_kind="text",
+        number=parsed.header.number,
+        symbol=parsed.header.symbol,
+        place=parsed.header.place,
+        issued_on=parsed.header.issued_on,
+        period_code=period_obj.code,
+        title=parsed.header.title or "",
+        signer_name=parsed.header.signer_name or "",
         signer_authority=json.dumps(parsed.header.signer_authority, ensure_ascii=False),
         recipients=json.dumps(parsed.header.recipients, ensure_ascii=False),
         stated_figures=json.dumps(
@@ -260,18 +273,40 @@ def import_report(
             ensure_ascii=False,
         ),
         problems=json.dumps([p.as_dict() for p in parsed.problems], ensure_ascii=False),
-        partial=bool(parsed.errors), imported_by=actor.label,
+        partial=bool(parsed.errors),
+        imported_by=actor.label,
     )
     session.add(report)
     session.flush()
     store_rows(
-        session, report, period_obj.start.year, parsed.tasks, parsed.models, parsed.hanoi_models,
-        parsed.services25, parsed.services25_total, parsed.services28, parsed.r175_tasks, mismatches, actor, "import",
+        session,
+        report,
+        period_obj.start.year,
+        parsed.tasks,
+        parsed.models,
+        parsed.hanoi_models,
+        parsed.services25,
+        parsed.services25_total,
+        parsed.services28,
+        parsed.r175_tasks,
+        mismatches,
+        actor,
+        "import",
     )
-    audit.record(session, actor, "steering.report_imported", "steering_report", report.id, {
-        "reference": report.reference, "period": report.period_code, "tasks": len(parsed.tasks),
-        "mismatches": len(mismatches), "errors_skipped": len(parsed.errors),
-    })
+    audit.record(
+        session,
+        actor,
+        "steering.report_imported",
+        "steering_report",
+        report.id,
+        {
+            "reference": report.reference,
+            "period": report.period_code,
+            "tasks": len(parsed.tasks),
+            "mismatches": len(mismatches),
+            "errors_skipped": len(parsed.errors),
+        },
+    )
     return outcome_of(session, report, already=False)
 
 
@@ -302,22 +337,37 @@ def store_rows(
     for task in tasks:
         row = existing.get(task.code)
         values = {
-            "seq": task.seq, "number": task.number, "group_code": task.group_code, "group_title": task.group_title[:300],
-            "carried_over": task.carried_over, "content": task.content, "directing_document": task.directing_document,
-            "responsible_unit": task.responsible_unit, "deadline_text": task.deadline_text[:300],
-            "deadline_kind": task.deadline.kind.value, "due_date": task.deadline.due, "result": task.result,
-            "status": task.status.value, "status_text": task.status_text[:80], "source_line": task.line,
+            "seq": task.seq,
+            "number": task.number,
+            "group_code": task.group_code,
+            "group_title": task.group_title[:300],
+            "carried_over": task.carried_over,
+            "content": task.content,
+            "directing_document": task.directing_document,
+            "responsible_unit": task.responsible_unit,
+            "deadline_text": task.deadline_text[:300],
+            "deadline_kind": task.deadline.kind.value,
+            "due_date": task.deadline.due,
+            "result": task.result,
+            "status": task.status.value,
+            "status_text": task.status_text[:80],
+            "source_line": task.line,
         }
         if task.code in evidence:
             values["evidence"] = evidence[task.code]
         if row is None:
-            row = SteeringTask(report_id=report.id, year=year, code=task.code, updated_by=actor.label, **values)
+            row = SteeringTask(
+                report_id=report.id, year=year, code=task.code, updated_by=actor.label, **values
+            )
             session.add(row)
             session.flush()
             _change(session, "task", row.id, actor, source, {"status": [None, row.status]}, "")
         else:
-            diff = {k: [getattr(row, k), v] for k, v in values.items()
-                    if k in ("status", "result", "evidence") and getattr(row, k) != v}
+            diff = {
+                k: [getattr(row, k), v]
+                for k, v in values.items()
+                if k in ("status", "result", "evidence") and getattr(row, k) != v
+            }
             for k, v in values.items():
                 setattr(row, k, v)
             row.report_id = report.id
@@ -329,11 +379,19 @@ def store_rows(
                 session.execute(SteeringSubTask.__table__.delete().where(SteeringSubTask.task_id == row.id))
             session.execute(SteeringTaskUnit.__table__.delete().where(SteeringTaskUnit.task_id == row.id))
         for i, sub in enumerate(task.sub_tasks, start=1):
-            session.add(SteeringSubTask(
-                task_id=row.id, seq=i, content=sub.content, directing_document=sub.directing_document,
-                responsible_unit=sub.responsible_unit, deadline_text=sub.deadline_text[:300], due_date=sub.deadline.due,
-                result=sub.result, note=sub.note,
-            ))
+            session.add(
+                SteeringSubTask(
+                    task_id=row.id,
+                    seq=i,
+                    content=sub.content,
+                    directing_document=sub.directing_document,
+                    responsible_unit=sub.responsible_unit,
+                    deadline_text=sub.deadline_text[:300],
+                    due_date=sub.deadline.due,
+                    result=sub.result,
+                    note=sub.note,
+                )
+            )
         unit_ids = {_unit(session, name, units).id for name in responsible_units(task.responsible_unit)}
         for unit_id in sorted(unit_ids):
             session.add(SteeringTaskUnit(task_id=row.id, unit_id=unit_id))
@@ -343,9 +401,15 @@ def store_rows(
     for model in models:
         mrow = existing_models.get(model.number)
         mvalues = {
-            "group_code": model.group_code, "group_title": model.group_title[:300], "name": model.name,
-            "result": model.result, "difficulties": model.difficulties, "value": model.value, "funding": model.funding,
-            "proposal": model.proposal, "state": model.state.value,
+            "group_code": model.group_code,
+            "group_title": model.group_title[:300],
+            "name": model.name,
+            "result": model.result,
+            "difficulties": model.difficulties,
+            "value": model.value,
+            "funding": model.funding,
+            "proposal": model.proposal,
+            "state": model.state.value,
         }
         if mrow is None:
             mrow = SteeringModel(report_id=report.id, number=model.number, updated_by=actor.label, **mvalues)
@@ -353,7 +417,11 @@ def store_rows(
             session.flush()
             _change(session, "model", mrow.id, actor, source, {"state": [None, mrow.state]}, "")
         else:
-            diff = {k: [getattr(mrow, k), v] for k, v in mvalues.items() if k in ("state", "result") and getattr(mrow, k) != v}
+            diff = {
+                k: [getattr(mrow, k), v]
+                for k, v in mvalues.items()
+                if k in ("state", "result") and getattr(mrow, k) != v
+            }
             for k, v in mvalues.items():
                 setattr(mrow, k, v)
             mrow.report_id = report.id
@@ -363,64 +431,160 @@ def store_rows(
                 _change(session, "model", mrow.id, actor, source, diff, "")
 
     for h in hanoi:
-        session.add(SteeringHanoiModel(report_id=report.id, seq=h.seq, number=h.number, name=h.name, result=h.result,
-                                       difficulties=h.difficulties, proposal=h.proposal, state=h.state.value))
+        session.add(
+            SteeringHanoiModel(
+                report_id=report.id,
+                seq=h.seq,
+                number=h.number,
+                name=h.name,
+                result=h.result,
+                difficulties=h.difficulties,
+                proposal=h.proposal,
+                state=h.state.value,
+            )
+        )
     for s in [*services25, *([services25_total] if services25_total else [])]:
-        session.add(SteeringService25(
-            report_id=report.id, number=s.number, is_total_row=s is services25_total, name=s.name, total=s.total,
-            online=s.online, rate=s.rate, rate_decimals=s.rate_decimals, on_time=s.on_time, overdue=s.overdue,
-            difficulties=s.difficulties, note=s.note, source_line=s.line,
-        ))
+        session.add(
+            SteeringService25(
+                report_id=report.id,
+                number=s.number,
+                is_total_row=s is services25_total,
+                name=s.name,
+                total=s.total,
+                online=s.online,
+                rate=s.rate,
+                rate_decimals=s.rate_decimals,
+                on_time=s.on_time,
+                overdue=s.overdue,
+                difficulties=s.difficulties,
+                note=s.note,
+                source_line=s.line,
+            )
+        )
     for s28 in services28:
-        session.add(SteeringService28(
-            report_id=report.id, seq=s28.seq, number=s28.number, section=s28.section[:80], completed=s28.completed,
-            name=s28.name, ministry=s28.ministry, local_agency=s28.local_agency,
-            on_national_portal=s28.on_national_portal, provincial_status=s28.provincial_status, note=s28.note,
-            result=s28.result,
-        ))
+        session.add(
+            SteeringService28(
+                report_id=report.id,
+                seq=s28.seq,
+                number=s28.number,
+                section=s28.section[:80],
+                completed=s28.completed,
+                name=s28.name,
+                ministry=s28.ministry,
+                local_agency=s28.local_agency,
+                on_national_portal=s28.on_national_portal,
+                provincial_status=s28.provincial_status,
+                note=s28.note,
+                result=s28.result,
+            )
+        )
     for r in r175:
-        session.add(SteeringR175Task(
-            report_id=report.id, number=r.number, lead_unit=r.lead_unit[:300], content=r.content,
-            partner_units=r.partner_units, directing_document=r.directing_document, deadline_text=r.deadline_text[:300],
-            due_date=r.deadline.due, completed=r.completed, result=r.result, cause=r.cause,
-        ))
+        session.add(
+            SteeringR175Task(
+                report_id=report.id,
+                number=r.number,
+                lead_unit=r.lead_unit[:300],
+                content=r.content,
+                partner_units=r.partner_units,
+                directing_document=r.directing_document,
+                deadline_text=r.deadline_text[:300],
+                due_date=r.deadline.due,
+                completed=r.completed,
+                result=r.result,
+                cause=r.cause,
+            )
+        )
     for i, m in enumerate(mismatches, start=1):
         d = m.as_dict()
-        session.add(SteeringMismatch(
-            report_id=report.id, seq=i, check=m.check, appendix=m.appendix, row=(m.row or None) and m.row[:40],
-            column=(m.column or None) and m.column[:120], stated=d["stated"], computed=d["computed"],
-            difference=d["difference"], line=m.line, message_vi=m.message_vi, message_en=m.message_en,
-        ))
+        session.add(
+            SteeringMismatch(
+                report_id=report.id,
+                seq=i,
+                check=m.check,
+                appendix=m.appendix,
+                row=(m.row or None) and m.row[:40],
+                column=(m.column or None) and m.column[:120],
+                stated=d["stated"],
+                computed=d["computed"],
+                difference=d["difference"],
+                line=m.line,
+                message_vi=m.message_vi,
+                message_en=m.message_en,
+            )
+        )
     session.flush()
     session.expire_all()  # task-unit links were rewritten underneath loaded collections
 
 
-def _change(session: Session, entity: str, entity_id: int, actor: Actor, source: str, changes: dict, comment: str) -> None:
-    session.add(SteeringChange(entity=entity, entity_id=entity_id, actor=actor.label, source=source,
-                               changes=json.dumps(changes, ensure_ascii=False, default=str), comment=comment))
+def _change(
+    session: Session, entity: str, entity_id: int, actor: Actor, source: str, changes: dict, comment: str
+) -> None:
+    session.add(
+        SteeringChange(
+            entity=entity,
+            entity_id=entity_id,
+            actor=actor.label,
+            source=source,
+            changes=json.dumps(changes, ensure_ascii=False, default=str),
+            comment=comment,
+        )
+    )
 
 
 def outcome_of(session: Session, report: SteeringReport, already: bool) -> ImportOutcome:
     year = int(report.period_code[:4])
     counts = {
-        "tasks": session.scalar(select(func.count()).select_from(SteeringTask).where(SteeringTask.report_id == report.id)) or 0,
-        "tasks_in_year": session.scalar(select(func.count()).select_from(SteeringTask).where(SteeringTask.year == year)) or 0,
-        "services25": session.scalar(select(func.count()).select_from(SteeringService25).where(
-            SteeringService25.report_id == report.id, SteeringService25.is_total_row.is_(False))) or 0,
-        "services28": session.scalar(select(func.count()).select_from(SteeringService28).where(
-            SteeringService28.report_id == report.id)) or 0,
-        "models": session.scalar(select(func.count()).select_from(SteeringModel).where(SteeringModel.report_id == report.id)) or 0,
-        "hanoi_models": session.scalar(select(func.count()).select_from(SteeringHanoiModel).where(
-            SteeringHanoiModel.report_id == report.id)) or 0,
-        "r175_tasks": session.scalar(select(func.count()).select_from(SteeringR175Task).where(
-            SteeringR175Task.report_id == report.id)) or 0,
+        "tasks": session.scalar(
+            select(func.count()).select_from(SteeringTask).where(SteeringTask.report_id == report.id)
+        )
+        or 0,
+        "tasks_in_year": session.scalar(
+            select(func.count()).select_from(SteeringTask).where(SteeringTask.year == year)
+        )
+        or 0,
+        "services25": session.scalar(
+            select(func.count())
+            .select_from(SteeringService25)
+            .where(SteeringService25.report_id == report.id, SteeringService25.is_total_row.is_(False))
+        )
+        or 0,
+        "services28": session.scalar(
+            select(func.count())
+            .select_from(SteeringService28)
+            .where(SteeringService28.report_id == report.id)
+        )
+        or 0,
+        "models": session.scalar(
+            select(func.count()).select_from(SteeringModel).where(SteeringModel.report_id == report.id)
+        )
+        or 0,
+        "hanoi_models": session.scalar(
+            select(func.count())
+            .select_from(SteeringHanoiModel)
+            .where(SteeringHanoiModel.report_id == report.id)
+        )
+        or 0,
+        "r175_tasks": session.scalar(
+            select(func.count()).select_from(SteeringR175Task).where(SteeringR175Task.report_id == report.id)
+        )
+        or 0,
     }
-    status_counts = Counter(session.scalars(select(SteeringTask.status).where(SteeringTask.report_id == report.id)))
+    status_counts = Counter(
+        session.scalars(select(SteeringTask.status).where(SteeringTask.report_id == report.id))
+    )
     counts.update({f"tasks_{s.value}": status_counts.get(s.value, 0) for s in TaskStatus})
     stated = {k: v["value"] for k, v in json.loads(report.stated_figures or "{}").items()}
     problems = [ImportProblem(**p) for p in json.loads(report.problems or "[]")]
-    return ImportOutcome(report.id, report.reference, report.period_code, already, counts, stated,
-                         stored_mismatches(session, report.id), problems)
+    return ImportOutcome(
+        report.id,
+        report.reference,
+        report.period_code,
+        already,
+        counts,
+        stated,
+        stored_mismatches(session, report.id),
+        problems,
+    )
 
 
 def stored_mismatches(session: Session, report_id: int | None = None) -> list[Mismatch]:
@@ -430,11 +594,22 @@ def stored_mismatches(session: Session, report_id: int | None = None) -> list[Mi
         if latest is None:
             return []
         report_id = latest.id
-    rows = session.scalars(select(SteeringMismatch).where(SteeringMismatch.report_id == report_id)
-                           .order_by(SteeringMismatch.seq))
+    rows = session.scalars(
+        select(SteeringMismatch).where(SteeringMismatch.report_id == report_id).order_by(SteeringMismatch.seq)
+    )
     return [
-        Mismatch(r.check, r.appendix, r.row, r.column, _dec(r.stated), _dec(r.computed), _dec(r.difference),
-                 r.message_vi, r.message_en, r.line)
+        Mismatch(
+            r.check,
+            r.appendix,
+            r.row,
+            r.column,
+            _dec(r.stated),
+            _dec(r.computed),
+            _dec(r.difference),
+            r.message_vi,
+            r.message_en,
+            r.line,
+        )
         for r in rows
     ]
 
@@ -498,18 +673,26 @@ def update_task(
     """A unit reports progress on one of its tasks; the change is kept with who, when and why."""
     task = get_task(session, task_id)
     if not can_update_task(session, actor, task):
-        raise Forbidden("steering.not_your_task", "Nhiệm vụ này không thuộc đơn vị của bạn.",
-                        "This task is not assigned to your unit.")
+        raise Forbidden(
+            "steering.not_your_task",
+            "Nhiệm vụ này không thuộc đơn vị của bạn.",
+            "This task is not assigned to your unit.",
+        )
     if expected_version is not None and expected_version != task.version:
-        raise Conflict("steering.stale", "Nhiệm vụ vừa được người khác cập nhật; vui lòng tải lại trang.",
-                       "Someone else has just updated this task; please reload the page.")
+        raise Conflict(
+            "steering.stale",
+            "Nhiệm vụ vừa được người khác cập nhật; vui lòng tải lại trang.",
+            "Someone else has just updated this task; please reload the page.",
+        )
     changes: dict[str, list[object]] = {}
     if status is not None:
         try:
             new_status = TaskStatus(status)
         except ValueError:
             raise InvalidInput(
-                "steering.status", f"Tình trạng “{status}” không hợp lệ.", f"Unknown status “{status}”.",
+                "steering.status",
+                f"Tình trạng “{status}” không hợp lệ.",
+                f"Unknown status “{status}”.",
             ) from None
         if new_status.value != task.status:
             changes["status"] = [task.status, new_status.value]
@@ -528,30 +711,46 @@ def update_task(
     task.version += 1
     task.updated_at, task.updated_by = utcnow(), actor.label
     _change(session, "task", task.id, actor, source, changes, comment.strip())
-    audit.record(session, actor, "steering.task_updated", "steering_task", f"{task.year}/{task.code}",
-                 {"fields": sorted(changes)})
+    audit.record(
+        session,
+        actor,
+        "steering.task_updated",
+        "steering_task",
+        f"{task.year}/{task.code}",
+        {"fields": sorted(changes)},
+    )
     session.flush()
     return task
 
 
 def update_model(
-    session: Session, model_id: int, *, actor: Actor, state: str | None = None, result: str | None = None,
-    comment: str = "", source: str = "web",
+    session: Session,
+    model_id: int,
+    *,
+    actor: Actor,
+    state: str | None = None,
+    result: str | None = None,
+    comment: str = "",
+    source: str = "web",
 ) -> SteeringModel:
     """Model states are set by the secretariat (admins) as units report."""
     model = session.get(SteeringModel, model_id)
     if model is None:
         raise not_found("mô hình", "model")
     if actor.kind != "system" and actor.role != "admin":
-        raise Forbidden("steering.model_admin", "Chỉ tổ giúp việc (quản trị) cập nhật tình trạng mô hình.",
-                        "Only the secretariat (admins) update a model's state.")
+        raise Forbidden(
+            "steering.model_admin",
+            "Chỉ tổ giúp việc (quản trị) cập nhật tình trạng mô hình.",
+            "Only the secretariat (admins) update a model's state.",
+        )
     changes: dict[str, list[object]] = {}
     if state is not None:
         try:
             new = ModelState(state)
         except ValueError:
-            raise InvalidInput("steering.model_state", f"Tình trạng “{state}” không hợp lệ.",
-                               f"Unknown state “{state}”.") from None
+            raise InvalidInput(
+                "steering.model_state", f"Tình trạng “{state}” không hợp lệ.", f"Unknown state “{state}”."
+            ) from None
         if new.value != model.state:
             changes["state"] = [model.state, new.value]
             model.state = new.value
@@ -562,7 +761,14 @@ def update_model(
         model.version += 1
         model.updated_at, model.updated_by = utcnow(), actor.label
         _change(session, "model", model.id, actor, source, changes, comment)
-        audit.record(session, actor, "steering.model_updated", "steering_model", model.number, {"fields": sorted(changes)})
+        audit.record(
+            session,
+            actor,
+            "steering.model_updated",
+            "steering_model",
+            model.number,
+            {"fields": sorted(changes)},
+        )
     return model
 
 
@@ -571,14 +777,20 @@ def list_models(session: Session) -> list[SteeringModel]:
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[SteeringChange]:
-    stmt = (select(SteeringChange).where(SteeringChange.entity == entity, SteeringChange.entity_id == entity_id)
-            .order_by(SteeringChange.at.desc(), SteeringChange.id.desc()))
+    stmt = (
+        select(SteeringChange)
+        .where(SteeringChange.entity == entity, SteeringChange.entity_id == entity_id)
+        .order_by(SteeringChange.at.desc(), SteeringChange.id.desc())
+    )
     return list(session.scalars(stmt))
 
 
 def task_is_overdue(task: SteeringTask, today: date) -> bool:
-    return task.status in (TaskStatus.IN_PROGRESS.value, TaskStatus.BEHIND.value) and task.due_date is not None \
+    return (
+        task.status in (TaskStatus.IN_PROGRESS.value, TaskStatus.BEHIND.value)
+        and task.due_date is not None
         and task.due_date < today
+    )
 
 
 @dataclass
@@ -601,11 +813,16 @@ def list_tasks(session: Session, flt: TaskFilter | None = None) -> list[Steering
     if flt.group:
         stmt = stmt.where(SteeringTask.group_code == flt.group)
     if flt.unit_id:
-        stmt = stmt.where(SteeringTask.id.in_(select(SteeringTaskUnit.task_id).where(SteeringTaskUnit.unit_id == flt.unit_id)))
+        stmt = stmt.where(
+            SteeringTask.id.in_(
+                select(SteeringTaskUnit.task_id).where(SteeringTaskUnit.unit_id == flt.unit_id)
+            )
+        )
     if flt.overdue_on:
         stmt = stmt.where(
             SteeringTask.status.in_([TaskStatus.IN_PROGRESS.value, TaskStatus.BEHIND.value]),
-            SteeringTask.due_date.is_not(None), SteeringTask.due_date < flt.overdue_on,
+            SteeringTask.due_date.is_not(None),
+            SteeringTask.due_date < flt.overdue_on,
         )
     tasks = list(session.scalars(stmt.order_by(SteeringTask.year, SteeringTask.seq)))
     if flt.q:
@@ -667,39 +884,76 @@ def dashboard(session: Session, today: date, flt: TaskFilter | None = None) -> D
     models_by_state = Counter(m.state for m in models)
     mgroups: dict[tuple[str, str], dict[str, int]] = {}
     for m in models:
-        counts = mgroups.setdefault((m.group_code, m.group_title), {s.value: 0 for s in ModelState if s is not ModelState.STUDYING})
+        counts = mgroups.setdefault(
+            (m.group_code, m.group_title), {s.value: 0 for s in ModelState if s is not ModelState.STUDYING}
+        )
         counts[m.state] = counts.get(m.state, 0) + 1
 
     report = latest_report(session)
     services: dict[str, object] = {}
     if report is not None:
-        rows = list(session.scalars(select(SteeringService25).where(
-            SteeringService25.report_id == report.id, SteeringService25.is_total_row.is_(False))
-            .order_by(SteeringService25.number)))
+        rows = list(
+            session.scalars(
+                select(SteeringService25)
+                .where(SteeringService25.report_id == report.id, SteeringService25.is_total_row.is_(False))
+                .order_by(SteeringService25.number)
+            )
+        )
         counted = [r for r in rows if r.total is not None]
         total = sum(r.total or 0 for r in counted)
         online = sum(r.online or 0 for r in counted)
         services = {
-            "rows": rows, "total": total, "online": online,
-            "on_time": sum(r.on_time or 0 for r in counted), "overdue": sum(r.overdue or 0 for r in counted),
+            "rows": rows,
+            "total": total,
+            "online": online,
+            "on_time": sum(r.on_time or 0 for r in counted),
+            "overdue": sum(r.overdue or 0 for r in counted),
             "rate": rate_of(online, total, 2) if total else None,
-            "s28_total": session.scalar(select(func.count()).select_from(SteeringService28).where(
-                SteeringService28.report_id == report.id)) or 0,
-            "s28_integrated": session.scalar(select(func.count()).select_from(SteeringService28).where(
-                SteeringService28.report_id == report.id, SteeringService28.on_national_portal.is_(True))) or 0,
+            "s28_total": session.scalar(
+                select(func.count())
+                .select_from(SteeringService28)
+                .where(SteeringService28.report_id == report.id)
+            )
+            or 0,
+            "s28_integrated": session.scalar(
+                select(func.count())
+                .select_from(SteeringService28)
+                .where(
+                    SteeringService28.report_id == report.id, SteeringService28.on_national_portal.is_(True)
+                )
+            )
+            or 0,
         }
     mismatch_count = 0
     if report is not None:
-        mismatch_count = session.scalar(select(func.count()).select_from(SteeringMismatch).where(
-            SteeringMismatch.report_id == report.id)) or 0
-    all_groups = sorted({(t.group_code, t.group_title) for t in list_tasks(session, TaskFilter(year=flt.year))},
-                        key=lambda g: _roman_key(g[0]))
+        mismatch_count = (
+            session.scalar(
+                select(func.count())
+                .select_from(SteeringMismatch)
+                .where(SteeringMismatch.report_id == report.id)
+            )
+            or 0
+        )
+    all_groups = sorted(
+        {(t.group_code, t.group_title) for t in list_tasks(session, TaskFilter(year=flt.year))},
+        key=lambda g: _roman_key(g[0]),
+    )
     return Dashboard(
-        today=today, year=flt.year, total=len(tasks), by_status=by_status,
-        by_group=[(c, t, v) for (c, t), v in sorted(groups.items(), key=lambda kv: _group_order(tasks, kv[0]))],
-        by_unit=by_unit, overdue=overdue,
-        models_by_group=[(c, t, v) for (c, t), v in mgroups.items()], models_by_state=dict(models_by_state),
-        services=services, report=report, mismatch_count=mismatch_count, groups=all_groups,
+        today=today,
+        year=flt.year,
+        total=len(tasks),
+        by_status=by_status,
+        by_group=[
+            (c, t, v) for (c, t), v in sorted(groups.items(), key=lambda kv: _group_order(tasks, kv[0]))
+        ],
+        by_unit=by_unit,
+        overdue=overdue,
+        models_by_group=[(c, t, v) for (c, t), v in mgroups.items()],
+        models_by_state=dict(models_by_state),
+        services=services,
+        report=report,
+        mismatch_count=mismatch_count,
+        groups=all_groups,
     )
 
 
@@ -725,12 +979,34 @@ def _deadline_of(text: str) -> Deadline:
 
 def _task_dc(row: SteeringTask) -> Task:
     return Task(
-        seq=row.seq, code=row.code, number=row.number, group_code=row.group_code, group_title=row.group_title,
-        carried_over=row.carried_over, content=row.content, directing_document=row.directing_document,
-        responsible_unit=row.responsible_unit, deadline_text=row.deadline_text, deadline=_deadline_of(row.deadline_text),
-        result=row.result, status=TaskStatus(row.status), status_text=row.status_text, line=row.source_line or 0,
-        sub_tasks=[SubTask(s.content, s.directing_document, s.responsible_unit, s.deadline_text,
-                           _deadline_of(s.deadline_text), s.result, s.note, 0) for s in row.sub_tasks],
+        seq=row.seq,
+        code=row.code,
+        number=row.number,
+        group_code=row.group_code,
+        group_title=row.group_title,
+        carried_over=row.carried_over,
+        content=row.content,
+        directing_document=row.directing_document,
+        responsible_unit=row.responsible_unit,
+        deadline_text=row.deadline_text,
+        deadline=_deadline_of(row.deadline_text),
+        result=row.result,
+        status=TaskStatus(row.status),
+        status_text=row.status_text,
+        line=row.source_line or 0,
+        sub_tasks=[
+            SubTask(
+                s.content,
+                s.directing_document,
+                s.responsible_unit,
+                s.deadline_text,
+                _deadline_of(s.deadline_text),
+                s.result,
+                s.note,
+                0,
+            )
+            for s in row.sub_tasks
+        ],
     )
 
 
@@ -738,8 +1014,19 @@ def report_data(session: Session, period: ReportPeriod, data_as_of: date) -> Rep
     """The rows of the period: current tasks and models, the period's service figures and mismatches."""
     tasks = [_task_dc(t) for t in list_tasks(session, TaskFilter(year=period.start.year))]
     models = [
-        PilotModel(m.number, m.group_code, m.group_title, m.name, m.result, m.difficulties, m.value, m.funding,
-                   m.proposal, ModelState(m.state), 0)
+        PilotModel(
+            m.number,
+            m.group_code,
+            m.group_title,
+            m.name,
+            m.result,
+            m.difficulties,
+            m.value,
+            m.funding,
+            m.proposal,
+            ModelState(m.state),
+            0,
+        )
         for m in session.scalars(select(SteeringModel).order_by(SteeringModel.number))
     ]
     report = latest_report(session, period.code) or latest_report(session)
@@ -750,37 +1037,106 @@ def report_data(session: Session, period: ReportPeriod, data_as_of: date) -> Rep
     mismatches: list[Mismatch] = []
     source = "Dữ liệu theo dõi Đề án 06 trên hue06"
     if report is not None:
-        for s in session.scalars(select(SteeringService25).where(SteeringService25.report_id == report.id,
-                                                                 SteeringService25.is_total_row.is_(False))
-                                 .order_by(SteeringService25.number)):
-            services25.append(EssentialService(s.number, s.name, s.total, s.online, s.rate, s.rate_decimals, s.on_time,
-                                               s.overdue, s.difficulties, s.note, s.source_line or 0))
-        for s in session.scalars(select(SteeringService28).where(SteeringService28.report_id == report.id)
-                                 .order_by(SteeringService28.seq)):
-            services28.append(Service422(s.seq, s.number, s.section, s.completed, s.name, s.ministry, s.local_agency,
-                                         s.on_national_portal, s.provincial_status, s.note, s.result, 0))
-        for h in session.scalars(select(SteeringHanoiModel).where(SteeringHanoiModel.report_id == report.id)
-                                 .order_by(SteeringHanoiModel.seq)):
-            hanoi.append(HanoiModel(h.seq, h.number, h.name, h.result, h.difficulties, h.proposal, ModelState(h.state), 0))
-        for r in session.scalars(select(SteeringR175Task).where(SteeringR175Task.report_id == report.id)
-                                 .order_by(SteeringR175Task.number)):
-            r175.append(Resolution175Task(r.number, r.lead_unit, r.content, r.partner_units, r.directing_document,
-                                          r.deadline_text, _deadline_of(r.deadline_text), r.completed, r.result,
-                                          r.cause, 0))
+        for s in session.scalars(
+            select(SteeringService25)
+            .where(SteeringService25.report_id == report.id, SteeringService25.is_total_row.is_(False))
+            .order_by(SteeringService25.number)
+        ):
+            services25.append(
+                EssentialService(
+                    s.number,
+                    s.name,
+                    s.total,
+                    s.online,
+                    s.rate,
+                    s.rate_decimals,
+                    s.on_time,
+                    s.overdue,
+                    s.difficulties,
+                    s.note,
+                    s.source_line or 0,
+                )
+            )
+        for s in session.scalars(
+            select(SteeringService28)
+            .where(SteeringService28.report_id == report.id)
+            .order_by(SteeringService28.seq)
+        ):
+            services28.append(
+                Service422(
+                    s.seq,
+                    s.number,
+                    s.section,
+                    s.completed,
+                    s.name,
+                    s.ministry,
+                    s.local_agency,
+                    s.on_national_portal,
+                    s.provincial_status,
+                    s.note,
+                    s.result,
+                    0,
+                )
+            )
+        for h in session.scalars(
+            select(SteeringHanoiModel)
+            .where(SteeringHanoiModel.report_id == report.id)
+            .order_by(SteeringHanoiModel.seq)
+        ):
+            hanoi.append(
+                HanoiModel(
+                    h.seq, h.number, h.name, h.result, h.difficulties, h.proposal, ModelState(h.state), 0
+                )
+            )
+        for r in session.scalars(
+            select(SteeringR175Task)
+            .where(SteeringR175Task.report_id == report.id)
+            .order_by(SteeringR175Task.number)
+        ):
+            r175.append(
+                Resolution175Task(
+                    r.number,
+                    r.lead_unit,
+                    r.content,
+                    r.partner_units,
+                    r.directing_document,
+                    r.deadline_text,
+                    _deadline_of(r.deadline_text),
+                    r.completed,
+                    r.result,
+                    r.cause,
+                    0,
+                )
+            )
         mismatches = stored_mismatches(session, report.id)
         if report.reference and report.issued_on:
-            source += f"; số liệu dịch vụ công theo Báo cáo số {report.reference} ngày {report.issued_on:%d/%m/%Y}"
+            source += (
+                f"; số liệu dịch vụ công theo Báo cáo số {report.reference} ngày {report.issued_on:%d/%m/%Y}"
+            )
     stated: dict[str, str] = {}
     stated_source = ""
     if report is not None and report.period_code == period.code:
         stated = {k: v["value"] for k, v in json.loads(report.stated_figures or "{}").items()}
         if report.reference and report.issued_on:
             stated_source = f"Báo cáo số {report.reference} ngày {report.issued_on:%d/%m/%Y}"
-    return ReportData(tasks, services25, services28, models, hanoi, r175, data_as_of, source, mismatches,
-                      stated, stated_source or "báo cáo đã nhập")
+    return ReportData(
+        tasks,
+        services25,
+        services28,
+        models,
+        hanoi,
+        r175,
+        data_as_of,
+        source,
+        mismatches,
+        stated,
+        stated_source or "báo cáo đã nhập",
+    )
 
 
-def report_meta(session: Session, period: ReportPeriod, issued_on: date, number: str | None = None) -> ReportMeta:
+def report_meta(
+    session: Session, period: ReportPeriod, issued_on: date, number: str | None = None
+) -> ReportMeta:
     """Header, signer and recipients: the last imported report's, or the province's defaults."""
     meta = ReportMeta(issued_on=issued_on, number=number)
     last = latest_report(session)
@@ -859,18 +1215,30 @@ def generate_report(
     """Build the period's report from the database and render it as DOCX (and PDF)."""
     period = parse_period(period_code)
     if current_year(session) is None:
-        raise InvalidInput("steering.no_data", "Chưa có dữ liệu nhiệm vụ; hãy nhập báo cáo trước.",
-                           "There are no tasks yet; import a report first.")
+        raise InvalidInput(
+            "steering.no_data",
+            "Chưa có dữ liệu nhiệm vụ; hãy nhập báo cáo trước.",
+            "There are no tasks yet; import a report first.",
+        )
     data = report_data(session, period, issued_on)
     meta = report_meta(session, period, issued_on, number)
     document = build_report(data, meta, period, external)
     docx = render_docx(document)
     pdf = render_pdf(document) if with_pdf else None
-    audit.record(session, actor, "steering.report_generated", "steering_period", period.code,
-                 {"pdf": with_pdf, "tasks": len(data.tasks)})
+    audit.record(
+        session,
+        actor,
+        "steering.report_generated",
+        "steering_period",
+        period.code,
+        {"pdf": with_pdf, "tasks": len(data.tasks)},
+    )
     return GeneratedReport(document, docx, pdf)
 
 
 def open_tasks_of_unit(session: Session, unit_id: int, year: int | None = None) -> list[SteeringTask]:
-    return [t for t in list_tasks(session, TaskFilter(year=year or current_year(session), unit_id=unit_id))
-            if is_open(_task_dc(t))]
+    return [
+        t
+        for t in list_tasks(session, TaskFilter(year=year or current_year(session), unit_id=unit_id))
+        if is_open(_task_dc(t))
+    ]

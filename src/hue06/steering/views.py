@@ -28,8 +28,18 @@ from hue06.web.templating import render
 router = APIRouter(prefix="/steering", include_in_schema=False)
 
 NAV = [{"href": "/steering", "label": "Đề án 06"}]
-STATUS_COLOURS = {"completed": "#00703c", "recurring": "#1d70b8", "in_progress": "#f47738", "behind": "#d4351c"}
-STATE_COLOURS = {"completed": "#00703c", "in_progress": "#f47738", "deployed": "#1d70b8", "not_started": "#d4351c"}
+STATUS_COLOURS = {
+    "completed": "#00703c",
+    "recurring": "#1d70b8",
+    "in_progress": "#f47738",
+    "behind": "#d4351c",
+}
+STATE_COLOURS = {
+    "completed": "#00703c",
+    "in_progress": "#f47738",
+    "deployed": "#1d70b8",
+    "not_started": "#d4351c",
+}
 
 
 def _labels(lang: str) -> dict[str, object]:
@@ -43,14 +53,21 @@ def _labels(lang: str) -> dict[str, object]:
 
 def _require(who: Actor, roles: tuple[str, ...]) -> None:
     if who.role not in roles:
-        raise Forbidden("steering.role", "Tài khoản của bạn không thực hiện được việc này.",
-                        "Your account may not do this.")
+        raise Forbidden(
+            "steering.role",
+            "Tài khoản của bạn không thực hiện được việc này.",
+            "Your account may not do this.",
+        )
 
 
 def _page(request: Request, template: str, ctx: dict[str, object], status_code: int = 200) -> Response:
     lang = getattr(request.state, "lang", "vi")
-    base = {"nav_items": NAV, "labels": _labels(lang), "status_colours": STATUS_COLOURS,
-            "state_colours": STATE_COLOURS}
+    base = {
+        "nav_items": NAV,
+        "labels": _labels(lang),
+        "status_colours": STATUS_COLOURS,
+        "state_colours": STATE_COLOURS,
+    }
     return render(request, template, {**base, **ctx}, status_code=status_code)
 
 
@@ -75,8 +92,13 @@ def _filter(request: Request) -> service.TaskFilter:
     status = q.get("status") or None
     if status and status not in {s.value for s in TaskStatus}:
         status = None
-    return service.TaskFilter(year=as_int("year"), status=status, group=q.get("group") or None,
-                              unit_id=as_int("unit"), q=q.get("q") or None)
+    return service.TaskFilter(
+        year=as_int("year"),
+        status=status,
+        group=q.get("group") or None,
+        unit_id=as_int("unit"),
+        q=q.get("q") or None,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +108,9 @@ def _plotly_js() -> bytes:
 
 @router.get("/static/plotly.min.js")
 def plotly_js() -> Response:
-    return Response(_plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+    return Response(
+        _plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 def _charts(dash: service.Dashboard, lang: str) -> str:
@@ -98,37 +122,72 @@ def _charts(dash: service.Dashboard, lang: str) -> str:
     statuses = [s.value for s in TaskStatus]
     charts = {
         "status": {
-            "data": [{"type": "pie", "hole": 0.45, "sort": False,
-                      "labels": [status_labels[s] for s in statuses],
-                      "values": [dash.by_status.get(s, 0) for s in statuses],
-                      "marker": {"colors": [STATUS_COLOURS[s] for s in statuses]}}],
+            "data": [
+                {
+                    "type": "pie",
+                    "hole": 0.45,
+                    "sort": False,
+                    "labels": [status_labels[s] for s in statuses],
+                    "values": [dash.by_status.get(s, 0) for s in statuses],
+                    "marker": {"colors": [STATUS_COLOURS[s] for s in statuses]},
+                }
+            ],
             "layout": {"height": 320, "margin": {"t": 10, "b": 10, "l": 10, "r": 10}},
         },
         "groups": {
-            "data": [{"type": "bar", "orientation": "h", "name": status_labels[s],
-                      "y": [f"{code}. {title[:55]}" for code, title, _ in dash.by_group],
-                      "x": [counts.get(s, 0) for _, _, counts in dash.by_group],
-                      "marker": {"color": STATUS_COLOURS[s]}} for s in statuses],
-            "layout": {"barmode": "stack", "height": 140 + 28 * max(1, len(dash.by_group)),
-                       "margin": {"t": 10, "l": 420, "r": 10}, "yaxis": {"autorange": "reversed"},
-                       "legend": {"orientation": "h", "y": -0.15}},
+            "data": [
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": status_labels[s],
+                    "y": [f"{code}. {title[:55]}" for code, title, _ in dash.by_group],
+                    "x": [counts.get(s, 0) for _, _, counts in dash.by_group],
+                    "marker": {"color": STATUS_COLOURS[s]},
+                }
+                for s in statuses
+            ],
+            "layout": {
+                "barmode": "stack",
+                "height": 140 + 28 * max(1, len(dash.by_group)),
+                "margin": {"t": 10, "l": 420, "r": 10},
+                "yaxis": {"autorange": "reversed"},
+                "legend": {"orientation": "h", "y": -0.15},
+            },
         },
         "units": {
-            "data": [{"type": "bar", "orientation": "h", "name": name,
-                      "y": [u[1][:45] for u in dash.by_unit[:12]], "x": [vals(u) for u in dash.by_unit[:12]],
-                      "marker": {"color": colour}}
-                     for name, vals, colour in (
-                         (status_labels["completed"], lambda u: u[3], STATUS_COLOURS["completed"]),
-                         ("Quá hạn" if lang == "vi" else "Overdue", lambda u: u[4], STATUS_COLOURS["behind"]),
-                         ("Khác" if lang == "vi" else "Other", lambda u: u[2] - u[3] - u[4], "#b1b4b6"))],
-            "layout": {"barmode": "stack", "height": 140 + 26 * min(12, max(1, len(dash.by_unit))),
-                       "margin": {"t": 10, "l": 300, "r": 10}, "yaxis": {"autorange": "reversed"}},
+            "data": [
+                {
+                    "type": "bar",
+                    "orientation": "h",
+                    "name": name,
+                    "y": [u[1][:45] for u in dash.by_unit[:12]],
+                    "x": [vals(u) for u in dash.by_unit[:12]],
+                    "marker": {"color": colour},
+                }
+                for name, vals, colour in (
+                    (status_labels["completed"], lambda u: u[3], STATUS_COLOURS["completed"]),
+                    ("Quá hạn" if lang == "vi" else "Overdue", lambda u: u[4], STATUS_COLOURS["behind"]),
+                    ("Khác" if lang == "vi" else "Other", lambda u: u[2] - u[3] - u[4], "#b1b4b6"),
+                )
+            ],
+            "layout": {
+                "barmode": "stack",
+                "height": 140 + 26 * min(12, max(1, len(dash.by_unit))),
+                "margin": {"t": 10, "l": 300, "r": 10},
+                "yaxis": {"autorange": "reversed"},
+            },
         },
         "models": {
-            "data": [{"type": "bar", "name": state_labels[s], "x": [code for code, _, _ in dash.models_by_group],
-                      "y": [counts.get(s, 0) for _, _, counts in dash.models_by_group],
-                      "marker": {"color": STATE_COLOURS[s]}}
-                     for s in ("completed", "in_progress", "deployed", "not_started")],
+            "data": [
+                {
+                    "type": "bar",
+                    "name": state_labels[s],
+                    "x": [code for code, _, _ in dash.models_by_group],
+                    "y": [counts.get(s, 0) for _, _, counts in dash.models_by_group],
+                    "marker": {"color": STATE_COLOURS[s]},
+                }
+                for s in ("completed", "in_progress", "deployed", "not_started")
+            ],
             "layout": {"barmode": "stack", "height": 300, "margin": {"t": 10, "b": 40, "l": 40, "r": 10}},
         },
     }
@@ -136,19 +195,29 @@ def _charts(dash: service.Dashboard, lang: str) -> str:
 
 
 @router.get("")
-def dashboard(request: Request, who: Actor = Depends(official_page),
-              session: Session = Depends(db)) -> Response:
+def dashboard(
+    request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     flt = _filter(request)
     today = _today(request)
     dash = service.dashboard(session, today, flt)
     query = {k: v for k, v in request.query_params.items() if v}
-    return _page(request, "steering/dashboard.html", {
-        "dash": dash, "flt": flt, "units": service.list_units(session), "my_units": service.units_of(session, who.id),
-        "charts": _charts(dash, request.state.lang), "can_report": who.role in service.REPORT_ROLES,
-        "can_import": who.role in service.IMPORT_ROLES,
-        "export_query": urlencode(query), "today": today,
-        "default_period": f"{today.year}-H1" if today.month >= 7 else f"{today.year - 1}-H2",
-    })
+    return _page(
+        request,
+        "steering/dashboard.html",
+        {
+            "dash": dash,
+            "flt": flt,
+            "units": service.list_units(session),
+            "my_units": service.units_of(session, who.id),
+            "charts": _charts(dash, request.state.lang),
+            "can_report": who.role in service.REPORT_ROLES,
+            "can_import": who.role in service.IMPORT_ROLES,
+            "export_query": urlencode(query),
+            "today": today,
+            "default_period": f"{today.year}-H1" if today.month >= 7 else f"{today.year - 1}-H2",
+        },
+    )
 
 
 @router.get("/export.xlsx")
@@ -158,13 +227,17 @@ def export(request: Request, who: Actor = Depends(official_page), session: Sessi
     flt = _filter(request)
     data = xlsx.export_template(session, flt.year, flt)
     name = f"de-an-06-nhiem-vu-{date.today():%Y%m%d}.xlsx"
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/units")
-def my_units(request: Request, who: Actor = Depends(official_page),
-             session: Session = Depends(db)) -> Response:
+def my_units(
+    request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     mine = service.units_of(session, who.id)
     if len(mine) == 1 and "all" not in request.query_params:
         return RedirectResponse(f"/steering/units/{mine[0].id}", status_code=303)
@@ -172,39 +245,73 @@ def my_units(request: Request, who: Actor = Depends(official_page),
 
 
 @router.get("/units/{unit_id}")
-def unit_tasks(unit_id: int, request: Request, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def unit_tasks(
+    unit_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     unit = service.get_unit(session, unit_id)
     today = _today(request)
-    tasks = service.list_tasks(session, service.TaskFilter(year=service.current_year(session), unit_id=unit.id))
-    return _page(request, "steering/unit.html", {
-        "unit": unit, "tasks": tasks, "today": today, "overdue": {t.id for t in tasks if service.task_is_overdue(t, today)},
-        "is_member": unit.id in {u.id for u in service.units_of(session, who.id)},
-    })
+    tasks = service.list_tasks(
+        session, service.TaskFilter(year=service.current_year(session), unit_id=unit.id)
+    )
+    return _page(
+        request,
+        "steering/unit.html",
+        {
+            "unit": unit,
+            "tasks": tasks,
+            "today": today,
+            "overdue": {t.id for t in tasks if service.task_is_overdue(t, today)},
+            "is_member": unit.id in {u.id for u in service.units_of(session, who.id)},
+        },
+    )
 
 
 @router.get("/tasks/{task_id}")
-def task_page(task_id: int, request: Request, who: Actor = Depends(official_page),
-              session: Session = Depends(db)) -> Response:
+def task_page(
+    task_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     task = service.get_task(session, task_id)
     return _task_page(request, session, who, task, {}, {})
 
 
-def _task_page(request: Request, session: Session, who: Actor, task, errors: dict[str, str],  # type: ignore[no-untyped-def]
-               form: dict[str, str], status_code: int = 200) -> Response:
+def _task_page(
+    request: Request,
+    session: Session,
+    who: Actor,
+    task,
+    errors: dict[str, str],  # type: ignore[no-untyped-def]
+    form: dict[str, str],
+    status_code: int = 200,
+) -> Response:
     changes = service.history(session, "task", task.id)
-    return _page(request, "steering/task.html", {
-        "task": task, "errors": errors, "form": form, "can_update": service.can_update_task(session, who, task),
-        "history": [(c, json.loads(c.changes or "{}")) for c in changes], "today": _today(request),
-        "overdue": service.task_is_overdue(task, _today(request)), "saved": request.query_params.get("saved") == "1",
-        "statuses": [s.value for s in TaskStatus],
-    }, status_code=status_code)
+    return _page(
+        request,
+        "steering/task.html",
+        {
+            "task": task,
+            "errors": errors,
+            "form": form,
+            "can_update": service.can_update_task(session, who, task),
+            "history": [(c, json.loads(c.changes or "{}")) for c in changes],
+            "today": _today(request),
+            "overdue": service.task_is_overdue(task, _today(request)),
+            "saved": request.query_params.get("saved") == "1",
+            "statuses": [s.value for s in TaskStatus],
+        },
+        status_code=status_code,
+    )
 
 
 @router.post("/tasks/{task_id}", dependencies=[Depends(csrf_protect)])
 def task_update(
-    task_id: int, request: Request, status: str = Form(""), result: str = Form(""), evidence: str = Form(""),
-    comment: str = Form(""), version: str = Form(""), who: Actor = Depends(official_page),
+    task_id: int,
+    request: Request,
+    status: str = Form(""),
+    result: str = Form(""),
+    evidence: str = Form(""),
+    comment: str = Form(""),
+    version: str = Form(""),
+    who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
     task = service.get_task(session, task_id)
@@ -213,31 +320,48 @@ def task_update(
     if status not in {s.value for s in TaskStatus}:
         errors["status"] = "Choose a status" if lang == "en" else "Chọn tình trạng thực hiện"
     if status == TaskStatus.COMPLETED.value and not (evidence.strip() or task.evidence):
-        errors["evidence"] = ("Say what shows the task is done (a document number, a link)" if lang == "en"
-                              else "Ghi căn cứ hoàn thành (số văn bản, đường dẫn)")
+        errors["evidence"] = (
+            "Say what shows the task is done (a document number, a link)"
+            if lang == "en"
+            else "Ghi căn cứ hoàn thành (số văn bản, đường dẫn)"
+        )
     form = {"status": status, "result": result, "evidence": evidence, "comment": comment}
     if errors:
         return _task_page(request, session, who, task, errors, form, status_code=400)
     try:
-        service.update_task(session, task_id, actor=who, status=status, result=result, evidence=evidence,
-                            comment=comment, expected_version=int(version) if version.isdigit() else None)
+        service.update_task(
+            session,
+            task_id,
+            actor=who,
+            status=status,
+            result=result,
+            evidence=evidence,
+            comment=comment,
+            expected_version=int(version) if version.isdigit() else None,
+        )
     except Hue06Error as exc:
         if exc.status_code == 403:
             raise
-        return _task_page(request, session, who, task, {"status": exc.message(lang)}, form, status_code=exc.status_code)
+        return _task_page(
+            request, session, who, task, {"status": exc.message(lang)}, form, status_code=exc.status_code
+        )
     return RedirectResponse(f"/steering/tasks/{task_id}?saved=1", status_code=303)
 
 
 @router.get("/mismatches")
-def mismatches(request: Request, who: Actor = Depends(official_page),
-               session: Session = Depends(db)) -> Response:
+def mismatches(
+    request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
+) -> Response:
     reports = service.list_reports(session)
     chosen = request.query_params.get("report", "")
     report = next((r for r in reports if str(r.id) == chosen), reports[0] if reports else None)
     items = service.stored_mismatches(session, report.id) if report else []
     problems = json.loads(report.problems) if report else []
-    return _page(request, "steering/mismatches.html", {"reports": reports, "report": report, "items": items,
-                                                       "problems": problems})
+    return _page(
+        request,
+        "steering/mismatches.html",
+        {"reports": reports, "report": report, "items": items, "problems": problems},
+    )
 
 
 @router.get("/import")
@@ -247,35 +371,60 @@ def import_form(request: Request, who: Actor = Depends(official_page)) -> Respon
 
 
 @router.post("/import", dependencies=[Depends(csrf_protect)])
-async def import_upload(request: Request, file: UploadFile = File(...), partial: str = Form(""),
-                        who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
+async def import_upload(
+    request: Request,
+    file: UploadFile = File(...),
+    partial: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     _require(who, service.IMPORT_ROLES)
     data = await file.read()
     try:
-        outcome = service.import_report(session, data, source_name=file.filename or "", partial=partial == "1",
-                                        actor=who)
+        outcome = service.import_report(
+            session, data, source_name=file.filename or "", partial=partial == "1", actor=who
+        )
     except service.ReportRejected as exc:
         return _page(request, "steering/import.html", {"outcome": None, "rejected": exc}, status_code=422)
     return _page(request, "steering/import.html", {"outcome": outcome, "rejected": None})
 
 
 @router.post("/report", dependencies=[Depends(csrf_protect)])
-def generate(request: Request, period: str = Form(...), fmt: str = Form("docx"), number: str = Form(""),
-             issued: str = Form(""), who: Actor = Depends(official_page),
-             session: Session = Depends(db)) -> Response:
+def generate(
+    request: Request,
+    period: str = Form(...),
+    fmt: str = Form("docx"),
+    number: str = Form(""),
+    issued: str = Form(""),
+    who: Actor = Depends(official_page),
+    session: Session = Depends(db),
+) -> Response:
     _require(who, service.REPORT_ROLES)
     parse_period(period)  # a bad period is the user's to fix: 422 with the reason
     try:
         issued_on = datetime.strptime(issued, "%d/%m/%Y").date() if issued.strip() else date.today()
     except ValueError:
-        raise InvalidInput("steering.date", "Ngày ban hành phải có dạng dd/mm/yyyy.",
-                           "The issue date must be dd/mm/yyyy.") from None
-    generated = service.generate_report(session, period, issued_on=issued_on, number=number.strip() or None,
-                                        external=service.external_figures(session), with_pdf=fmt == "pdf", actor=who)
+        raise InvalidInput(
+            "steering.date", "Ngày ban hành phải có dạng dd/mm/yyyy.", "The issue date must be dd/mm/yyyy."
+        ) from None
+    generated = service.generate_report(
+        session,
+        period,
+        issued_on=issued_on,
+        number=number.strip() or None,
+        external=service.external_figures(session),
+        with_pdf=fmt == "pdf",
+        actor=who,
+    )
     stem = f"bao-cao-de-an-06-{period.lower()}"
     if fmt == "pdf" and generated.pdf is not None:
-        return Response(generated.pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{stem}.pdf"'})
-    return Response(generated.docx,
-                    media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f'attachment; filename="{stem}.docx"'})
+        return Response(
+            generated.pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.pdf"'},
+        )
+    return Response(
+        generated.docx,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.docx"'},
+    )

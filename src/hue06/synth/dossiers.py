@@ -54,8 +54,15 @@ def _applicants(session: Session) -> list[tuple[int, str]]:
     return people
 
 
-def generate(session: Session, count: int, date_from: date, date_to: date, seed: int = 6,
-             on_progress: Callable[[int], None] | None = None, today: date | None = None) -> dict[str, Any]:
+def generate(
+    session: Session,
+    count: int,
+    date_from: date,
+    date_to: date,
+    seed: int = 6,
+    on_progress: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
     """Insert `count` synthetic dossiers submitted between date_from and date_to (all or nothing)."""
     from hue06.services import eform
     from hue06.services import service as svc
@@ -64,13 +71,21 @@ def generate(session: Session, count: int, date_from: date, date_to: date, seed:
     if count <= 0:
         raise InvalidInput("synth.count", "Số hồ sơ phải lớn hơn 0.", "The count must be positive.")
     if date_to < date_from:
-        raise InvalidInput("synth.period", "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must follow the start.")
+        raise InvalidInput(
+            "synth.period", "Ngày kết thúc phải sau ngày bắt đầu.", "The end date must follow the start."
+        )
     svc.ensure_catalogue(session)
     people = _applicants(session)
     if not people:
-        raise InvalidInput("synth.empty_register", "CSDL dân cư trống: hãy tạo tỉnh giả lập trước (hue06 synth province).",
-                           "The register is empty: build the synthetic province first (hue06 synth province).")
-    procs = {p.essential_no: p for p in session.scalars(select(Procedure).where(Procedure.essential_no.is_not(None)))}
+        raise InvalidInput(
+            "synth.empty_register",
+            "CSDL dân cư trống: hãy tạo tỉnh giả lập trước (hue06 synth province).",
+            "The register is empty: build the synthetic province first (hue06 synth province).",
+        )
+    procs = {
+        p.essential_no: p
+        for p in session.scalars(select(Procedure).where(Procedure.essential_no.is_not(None)))
+    }
     weights = _weights()
     numbers = [n for n in sorted(weights) if weights[n]["share"] > 0 and n in procs]
     shares = [weights[n]["share"] for n in numbers]
@@ -112,7 +127,11 @@ def generate(session: Session, count: int, date_from: date, date_to: date, seed:
             w = weights[no]
             online = rng.random() < w["online"]
             working = cal.is_working_day(day)
-            hour = rng.randint(7, 16) + rng.random() if (working and (not online or rng.random() < 0.7)) else rng.uniform(0, 24)
+            hour = (
+                rng.randint(7, 16) + rng.random()
+                if (working and (not online or rng.random() < 0.7))
+                else rng.uniform(0, 24)
+            )
             local = datetime.combine(day, time(0), tzinfo=svc.VN_TZ) + timedelta(hours=min(hour, 23.99))
             due = due_for(local, p.time_limit, p.time_unit)
             resident_id, commune = people[rng.randrange(len(people))]
@@ -121,27 +140,58 @@ def generate(session: Session, count: int, date_from: date, date_to: date, seed:
                 finished = add_wd(due, rng.randint(1, 8))
             else:
                 span = max(cal.working_days_between(cal.received_on(local), due), 0)
-                finished = add_wd(cal.received_on(local), rng.randint(0, span)) if span else cal.received_on(local)
+                finished = (
+                    add_wd(cal.received_on(local), rng.randint(0, span)) if span else cal.received_on(local)
+                )
             refused = rng.random() < REFUSED_SHARE
             is_open = finished > end_of_history
             status = "received" if is_open else ("refused" if refused else "returned")
-            finished_at = None if is_open else datetime.combine(finished, time(15, 30), tzinfo=svc.VN_TZ).astimezone(UTC)
+            finished_at = (
+                None
+                if is_open
+                else datetime.combine(finished, time(15, 30), tzinfo=svc.VN_TZ).astimezone(UTC)
+            )
             submitted_at = local.astimezone(UTC)
             fee = fees[no]
-            rows.append({
-                "id": dossier_id, "code": f"{p.agency_code}-{local:%y%m%d}-{dossier_id:06d}", "procedure_id": p.id,
-                "procedure_no": no, "agency_code": p.agency_code, "resident_id": resident_id, "commune_code": commune,
-                "channel": "online" if online else "desk", "status": status, "form_data": empty, "register_data": empty,
-                "fee": fee, "paid": fee > 0, "payment_key": None, "time_limit": p.time_limit, "time_unit": p.time_unit,
-                "created_by": "system:synth", "created_at": submitted_at, "submitted_at": submitted_at,
-                "submitted_on": day, "received_at": submitted_at, "due_date": due,
-                "decided_at": finished_at, "finished_at": finished_at, "finished_on": None if is_open else finished,
-                "decision": None if is_open else ("refused" if refused else "approved"),
-                "decision_note": "", "result_document_id": None,
-                "result_electronic": (not is_open and not refused and (online or rng.random() < 0.8)),
-                "digitised": online or rng.random() < 0.97, "reused_documents": 1 if rng.random() < REUSE_SHARE else 0,
-                "prefilled_fields": 6, "assigned_to": "", "version": 1, "updated_at": now,
-            })
+            rows.append(
+                {
+                    "id": dossier_id,
+                    "code": f"{p.agency_code}-{local:%y%m%d}-{dossier_id:06d}",
+                    "procedure_id": p.id,
+                    "procedure_no": no,
+                    "agency_code": p.agency_code,
+                    "resident_id": resident_id,
+                    "commune_code": commune,
+                    "channel": "online" if online else "desk",
+                    "status": status,
+                    "form_data": empty,
+                    "register_data": empty,
+                    "fee": fee,
+                    "paid": fee > 0,
+                    "payment_key": None,
+                    "time_limit": p.time_limit,
+                    "time_unit": p.time_unit,
+                    "created_by": "system:synth",
+                    "created_at": submitted_at,
+                    "submitted_at": submitted_at,
+                    "submitted_on": day,
+                    "received_at": submitted_at,
+                    "due_date": due,
+                    "decided_at": finished_at,
+                    "finished_at": finished_at,
+                    "finished_on": None if is_open else finished,
+                    "decision": None if is_open else ("refused" if refused else "approved"),
+                    "decision_note": "",
+                    "result_document_id": None,
+                    "result_electronic": (not is_open and not refused and (online or rng.random() < 0.8)),
+                    "digitised": online or rng.random() < 0.97,
+                    "reused_documents": 1 if rng.random() < REUSE_SHARE else 0,
+                    "prefilled_fields": 6,
+                    "assigned_to": "",
+                    "version": 1,
+                    "updated_at": now,
+                }
+            )
             open_count += is_open
         bulk_insert(session, table, rows)
         made += len(rows)
@@ -150,8 +200,12 @@ def generate(session: Session, count: int, date_from: date, date_to: date, seed:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy import text
 
-        session.execute(text("SELECT setval(pg_get_serial_sequence('svc_dossiers', 'id'), "
-                             "(SELECT MAX(id) FROM svc_dossiers))"))
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('svc_dossiers', 'id'), "
+                "(SELECT MAX(id) FROM svc_dossiers))"
+            )
+        )
         session.execute(text("ANALYZE svc_dossiers"))
     return {"dossiers": made, "open": open_count, "from": date_from.isoformat(), "to": date_to.isoformat()}
 
@@ -180,8 +234,12 @@ def register(app: typer.Typer) -> None:
         date_from: str = typer.Option(..., "--from", help="First submission day, YYYY-MM-DD."),
         date_to: str = typer.Option(..., "--to", help="Last submission day, YYYY-MM-DD."),
         seed: int = typer.Option(6, "--seed", help="The same seed gives the same dossiers."),
-        db: str | None = typer.Option(None, "--db", help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
-                                      envvar="HUE06_DATABASE_URL"),
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
+            envvar="HUE06_DATABASE_URL",
+        ),
     ) -> None:
         """Generate dossiers over the 25 essential services with the report's proportions."""
         from hue06.cliutil import console, fail, open_session, out, progress
@@ -190,7 +248,9 @@ def register(app: typer.Typer) -> None:
         try:
             d_from, d_to = date.fromisoformat(date_from), date.fromisoformat(date_to)
         except ValueError:
-            raise fail(InvalidInput("synth.date", "Ngày phải có dạng YYYY-MM-DD.", "Dates must be YYYY-MM-DD.")) from None
+            raise fail(
+                InvalidInput("synth.date", "Ngày phải có dạng YYYY-MM-DD.", "Dates must be YYYY-MM-DD.")
+            ) from None
         try:
             with progress() as bar, open_session(db) as session:
                 task = bar.add_task("Hồ sơ / dossiers", total=count)
@@ -198,5 +258,8 @@ def register(app: typer.Typer) -> None:
         except Hue06Error as exc:
             raise fail(exc) from None
         console.print("[green]Đã tạo hồ sơ giả lập[/green] / synthetic dossiers written.")
-        out.print(f"dossiers={figures['dossiers']} open={figures['open']} from={figures['from']} to={figures['to']}",
-                  markup=False, highlight=False)
+        out.print(
+            f"dossiers={figures['dossiers']} open={figures['open']} from={figures['from']} to={figures['to']}",
+            markup=False,
+            highlight=False,
+        )

@@ -52,8 +52,18 @@ THREE_GEN_P = {3: 0.10, 4: 0.18, 5: 0.45, 6: 0.7, 7: 0.9, 8: 0.9}
 
 # Where people were born, for the first three digits of their personal ID.
 BIRTH_PROVINCES = (
-    ("046", 88.0), ("045", 2.5), ("044", 1.5), ("048", 1.5), ("049", 1.5), ("040", 1.0), ("042", 1.0),
-    ("001", 0.8), ("079", 0.8), ("038", 0.6), ("051", 0.4), ("052", 0.4),
+    ("046", 88.0),
+    ("045", 2.5),
+    ("044", 1.5),
+    ("048", 1.5),
+    ("049", 1.5),
+    ("040", 1.0),
+    ("042", 1.0),
+    ("001", 0.8),
+    ("079", 0.8),
+    ("038", 0.6),
+    ("051", 0.4),
+    ("052", 0.4),
 )
 ETHNIC_MIX = {
     # district (2024) -> [(ethnicity, share)], the rest Kinh
@@ -62,19 +72,92 @@ ETHNIC_MIX = {
 }
 ETHNICITIES = ("Kinh", "Tà Ôi", "Pa Kô", "Cơ Tu", "Vân Kiều")
 STREETS = (
-    "Lê Lợi", "Hùng Vương", "Trần Hưng Đạo", "Nguyễn Huệ", "Lê Duẩn", "Điện Biên Phủ", "Phan Đình Phùng",
-    "Bà Triệu", "Nguyễn Trãi", "Đinh Tiên Hoàng", "Chi Lăng", "Huỳnh Thúc Kháng", "Kim Long",
-    "Nguyễn Sinh Cung", "Trường Chinh", "Nguyễn Tri Phương", "Ngô Quyền", "Lý Thường Kiệt", "Hai Bà Trưng",
-    "Phạm Văn Đồng", "Tố Hữu", "Võ Nguyên Giáp", "Nguyễn Lộ Trạch", "An Dương Vương", "Tôn Đức Thắng",
-    "Bùi Thị Xuân", "Lê Ngô Cát", "Minh Mạng", "Tự Đức", "Đặng Huy Trứ", "Phan Bội Châu", "Nguyễn Văn Cừ",
-    "Xuân 68", "Mai Thúc Loan", "Đoàn Thị Điểm", "Lê Thánh Tôn", "Chu Văn An", "Nguyễn Khuyến", "Hàn Mặc Tử",
-    "Trần Phú", "Ngự Bình", "Hồ Đắc Di", "Dương Văn An", "Nguyễn Chí Thanh", "Thích Tịnh Khiết",
+    "Lê Lợi",
+    "Hùng Vương",
+    "Trần Hưng Đạo",
+    "Nguyễn Huệ",
+    "Lê Duẩn",
+    "Điện Biên Phủ",
+    "Phan Đình Phùng",
+    "Bà Triệu",
+    "Nguyễn Trãi",
+    "Đinh Tiên Hoàng",
+    "Chi Lăng",
+    "Huỳnh Thúc Kháng",
+    "Kim Long",
+    "Nguyễn Sinh Cung",
+    "Trường Chinh",
+    "Nguyễn Tri Phương",
+    "Ngô Quyền",
+    "Lý Thường Kiệt",
+    "Hai Bà Trưng",
+    "Phạm Văn Đồng",
+    "Tố Hữu",
+    "Võ Nguyên Giáp",
+    "Nguyễn Lộ Trạch",
+    "An Dương Vương",
+    "Tôn Đức Thắng",
+    "Bùi Thị Xuân",
+    "Lê Ngô Cát",
+    "Minh Mạng",
+    "Tự Đức",
+    "Đặng Huy Trứ",
+    "Phan Bội Châu",
+    "Nguyễn Văn Cừ",
+    "Xuân 68",
+    "Mai Thúc Loan",
+    "Đoàn Thị Điểm",
+    "Lê Thánh Tôn",
+    "Chu Văn An",
+    "Nguyễn Khuyến",
+    "Hàn Mặc Tử",
+    "Trần Phú",
+    "Ngự Bình",
+    "Hồ Đắc Di",
+    "Dương Văn An",
+    "Nguyễn Chí Thanh",
+    "Thích Tịnh Khiết",
 )
-ABSENCE_DESTINATIONS = ("Thành phố Hồ Chí Minh", "Thành phố Đà Nẵng", "Tỉnh Bình Dương", "Thành phố Hà Nội",
-                        "Hàn Quốc", "Nhật Bản", "Đài Loan (Trung Quốc)", "Tỉnh Đồng Nai")
-PHONE_PREFIXES = ("090", "091", "093", "094", "096", "097", "098", "032", "033", "034", "035", "036", "037",
-                  "038", "039", "070", "076", "077", "078", "079", "081", "082", "083", "084", "085", "086",
-                  "088", "089")
+ABSENCE_DESTINATIONS = (
+    "Thành phố Hồ Chí Minh",
+    "Thành phố Đà Nẵng",
+    "Tỉnh Bình Dương",
+    "Thành phố Hà Nội",
+    "Hàn Quốc",
+    "Nhật Bản",
+    "Đài Loan (Trung Quốc)",
+    "Tỉnh Đồng Nai",
+)
+PHONE_PREFIXES = (
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "086",
+    "088",
+    "089",
+)
 
 ProgressLike = Any  # a rich.progress.Progress, or None
 
@@ -148,7 +231,10 @@ def _household(rnd: random.Random, size: int) -> list[tuple[int, int, float, int
         parent = rnd.uniform(32, 78)
         child = _clamp(parent - _clamp(rnd.gauss(27, 5), 18, 42), 0, 60)
         # a widowed or single parent: the child carries the (absent) father's line
-        return [(R_HEAD, int(mother_female), parent, 0 if mother_female else 1), (R_CHILD, female_child(), child, 1)]
+        return [
+            (R_HEAD, int(mother_female), parent, 0 if mother_female else 1),
+            (R_CHILD, female_child(), child, 1),
+        ]
     if rnd.random() >= THREE_GEN_P[min(size, 8)]:
         ages, mother = _kids(rnd, size - 2)
         father = mother + _clamp(rnd.gauss(3.0, 2.5), -3, 12)
@@ -181,8 +267,12 @@ def _household(rnd: random.Random, size: int) -> list[tuple[int, int, float, int
     return members
 
 
-def _couple(rnd: random.Random, husband: float, children: list[tuple[int, int, float, int]],
-            wife_age: float | None = None) -> list[tuple[int, int, float, int]]:
+def _couple(
+    rnd: random.Random,
+    husband: float,
+    children: list[tuple[int, int, float, int]],
+    wife_age: float | None = None,
+) -> list[tuple[int, int, float, int]]:
     wife = wife_age if wife_age is not None else husband - _clamp(rnd.gauss(3.0, 2.5), -3, 12)
     wife = max(wife, 18.0)
     if rnd.random() < 0.82:
@@ -206,8 +296,11 @@ def _address(rnd: random.Random, kind: str) -> str:
 def generate(residents: int, seed: int, progress: ProgressLike = None) -> Province:
     """The whole province in memory as columns; no database involved (tests use it directly)."""
     if not 1 <= residents <= MAX_RESIDENTS:
-        raise InvalidInput("synth.size", f"Số cư dân phải từ 1 đến {MAX_RESIDENTS:,}.".replace(",", "."),
-                           f"The number of residents must be between 1 and {MAX_RESIDENTS:,}.")
+        raise InvalidInput(
+            "synth.size",
+            f"Số cư dân phải từ 1 đến {MAX_RESIDENTS:,}.".replace(",", "."),
+            f"The number of residents must be between 1 and {MAX_RESIDENTS:,}.",
+        )
     rnd = random.Random(seed)
     rng = np.random.default_rng(seed)
     communes = sorted(admin_units.communes(BASE_VERSION), key=lambda u: u.code)
@@ -315,8 +408,10 @@ def _columns(prov: Province, rng: np.random.Generator, rnd: random.Random) -> No
             mask = (female == g_idx) & gen_mask
             offset = _extend(middle_vocab, parts.names)
             middle[mask] = offset[_choice(rng, parts, int(mask.sum()))]
-        for parts, mask in ((N.GIVEN[gender], (female == g_idx) & ~minority),
-                            (N.MINORITY_GIVEN[gender], (female == g_idx) & minority)):
+        for parts, mask in (
+            (N.GIVEN[gender], (female == g_idx) & ~minority),
+            (N.MINORITY_GIVEN[gender], (female == g_idx) & minority),
+        ):
             offset = _extend(given_vocab, parts.names)
             given[mask] = offset[_choice(rng, parts, int(mask.sum()))]
         # Half of the minority people carry a common Kinh given name.
@@ -358,8 +453,9 @@ def _columns(prov: Province, rng: np.random.Generator, rnd: random.Random) -> No
 
     # Phones, temporary residence elsewhere, temporary absence.
     alive = ~dead
-    a["phone"] = np.where(alive & (age >= 16) & (age < 78) & (rng.random(n) < 0.85),
-                          rng.integers(0, 10_000_000, size=n), -1)
+    a["phone"] = np.where(
+        alive & (age >= 16) & (age < 78) & (rng.random(n) < 0.85), rng.integers(0, 10_000_000, size=n), -1
+    )
     a["phone_prefix"] = rng.integers(0, len(PHONE_PREFIXES), size=n)
     working = alive & (age >= 18) & (age < 60)
     a["temp"] = working & (rng.random(n) < 0.02)
@@ -402,10 +498,16 @@ def _unique(values: np.ndarray, groups: np.ndarray, rng: np.random.Generator, sp
 # --------------------------------------------------------------------------- rows
 
 
-def resident_rows(prov: Province, start: int, stop: int, first_id: int, first_household: int) -> list[dict[str, Any]]:
+def resident_rows(
+    prov: Province, start: int, stop: int, first_id: int, first_household: int
+) -> list[dict[str, Any]]:
     """Rows for residents start..stop-1 (ids from first_id), ready for bulk_insert."""
     a = prov.arrays
-    (fam_v, fam_k), (mid_v, mid_k), (giv_v, giv_k) = prov.vocab["family"], prov.vocab["middle"], prov.vocab["given"]
+    (fam_v, fam_k), (mid_v, mid_k), (giv_v, giv_k) = (
+        prov.vocab["family"],
+        prov.vocab["middle"],
+        prov.vocab["given"],
+    )
     now = datetime.combine(REFERENCE_DATE, datetime.min.time(), tzinfo=UTC)
     communes = _communes()
     places = _places()
@@ -439,31 +541,53 @@ def resident_rows(prov: Province, start: int, stop: int, first_id: int, first_ho
             "id": first_id + i,
             "personal_id": f"{int(pid[i]):012d}",
             "old_id": f"{int(cmnd[i]):09d}" if cmnd[i] >= 0 else None,
-            "family_name": fam_v[f], "middle_name": middle, "given_name": giv_v[g], "full_name": full,
-            "full_name_raw": None, "search_key": key, "given_key": giv_k[g],
+            "family_name": fam_v[f],
+            "middle_name": middle,
+            "given_name": giv_v[g],
+            "full_name": full,
+            "full_name_raw": None,
+            "search_key": key,
+            "given_key": giv_k[g],
             "gender": "female" if female[i] else "male",
             "date_of_birth": d(int(dob[i])),
             "place_of_birth": places[(int(born_at[i]), commune)],
-            "ethnicity": ETHNICITIES[int(hh_eth[h])], "nationality": "Việt Nam",
+            "ethnicity": ETHNICITIES[int(hh_eth[h])],
+            "nationality": "Việt Nam",
             "status": "deceased" if is_dead else "alive",
             "date_of_death": d(int(dod[i])) if is_dead else None,
-            "commune_code": commune, "address_detail": prov.hh_detail[h],
-            "household_id": first_household + h, "relation_to_head": RELATIONS[int(relation[i])],
-            "temp_commune_code": None, "temp_address": None, "temp_from": None, "temp_to": None,
-            "absent_from": None, "absent_to": None, "absent_destination": None,
+            "commune_code": commune,
+            "address_detail": prov.hh_detail[h],
+            "household_id": first_household + h,
+            "relation_to_head": RELATIONS[int(relation[i])],
+            "temp_commune_code": None,
+            "temp_address": None,
+            "temp_from": None,
+            "temp_to": None,
+            "absent_from": None,
+            "absent_to": None,
+            "absent_destination": None,
             "phone": f"{PHONE_PREFIXES[int(phone_prefix[i])]}{int(phone[i]):07d}" if phone[i] >= 0 else None,
-            "version": 1, "created_at": now, "updated_at": now,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
         }
         if temp[i]:
             other = communes[int(a["temp_commune"][i])]
             if other != commune:
                 start_day = int(a["temp_from"][i])
-                row.update(temp_commune_code=other, temp_address=f"Tổ {1 + i % 9}", temp_from=d(start_day),
-                           temp_to=d(start_day + 730))
+                row.update(
+                    temp_commune_code=other,
+                    temp_address=f"Tổ {1 + i % 9}",
+                    temp_from=d(start_day),
+                    temp_to=d(start_day + 730),
+                )
         elif absent[i]:
             start_day = int(a["absent_from"][i])
-            row.update(absent_from=d(start_day), absent_to=d(start_day + 1095),
-                       absent_destination=ABSENCE_DESTINATIONS[int(a["absent_dest"][i])])
+            row.update(
+                absent_from=d(start_day),
+                absent_to=d(start_day + 1095),
+                absent_destination=ABSENCE_DESTINATIONS[int(a["absent_dest"][i])],
+            )
         rows.append(row)
     return rows
 
@@ -495,10 +619,16 @@ def household_rows(prov: Province, first_household: int, first_id: int) -> list[
     rows = []
     for h, commune in enumerate(prov.hh_commune):
         counters[commune] = counters.get(commune, 0) + 1
-        rows.append({
-            "id": first_household + h, "code": f"HK{commune}{counters[commune]:06d}", "commune_code": commune,
-            "address_detail": prov.hh_detail[h], "head_resident_id": first_id + prov.hh_head[h], "created_at": now,
-        })
+        rows.append(
+            {
+                "id": first_household + h,
+                "code": f"HK{commune}{counters[commune]:06d}",
+                "commune_code": commune,
+                "address_detail": prov.hh_detail[h],
+                "head_resident_id": first_id + prov.hh_head[h],
+                "created_at": now,
+            }
+        )
     return rows
 
 
@@ -523,12 +653,18 @@ def address_rows(prov: Province, first_household: int, seed: int) -> list[dict[s
         cy, cx = cs[int(pick[h] * len(cs))]
         u = min(max(cy + float(jitter[h, 0]), 0.0), 1.0)
         v = min(max(cx + float(jitter[h, 1]), 0.0), 1.0)
-        rows.append({
-            "id": first_household + h, "code": f"DC{commune}{counters[commune]:06d}",
-            "household_id": first_household + h, "commune_code": commune, "label": prov.hh_detail[h],
-            "lat": round(lat0 + (lat1 - lat0) * u, 6), "lon": round(lon0 + (lon1 - lon0) * v, 6),
-            "created_at": now,
-        })
+        rows.append(
+            {
+                "id": first_household + h,
+                "code": f"DC{commune}{counters[commune]:06d}",
+                "household_id": first_household + h,
+                "commune_code": commune,
+                "label": prov.hh_detail[h],
+                "lat": round(lat0 + (lat1 - lat0) * u, 6),
+                "lon": round(lon0 + (lon1 - lon0) * v, 6),
+                "created_at": now,
+            }
+        )
     return rows
 
 
@@ -555,8 +691,12 @@ def build_province(url: str, residents: int, seed: int, progress: ProgressLike =
             figures = _load(conn, prov, seed, progress)
     finally:
         engine.dispose()
-    figures.update(seed=seed, seconds=round(time.perf_counter() - started, 1), generate_seconds=round(generated, 1),
-                   database=engine.dialect.name)
+    figures.update(
+        seed=seed,
+        seconds=round(time.perf_counter() - started, 1),
+        generate_seconds=round(generated, 1),
+        database=engine.dialect.name,
+    )
     return figures
 
 
@@ -610,19 +750,37 @@ def _load(conn: Connection, prov: Province, seed: int, progress: ProgressLike) -
             progress.advance(idx_task, 1)
     if pg:
         for table in ("residents", "households", "digital_addresses"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
-                              f"(SELECT max(id) FROM {table}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
         conn.execute(text("ANALYZE residents"))
         conn.execute(text("ANALYZE households"))
         conn.execute(text("ANALYZE digital_addresses"))
     else:
         conn.execute(text("ANALYZE"))
     dead = int(prov.arrays["dead"].sum())
-    figures = {"residents": prov.n, "households": len(prov.hh_commune), "digital_addresses": len(prov.hh_commune),
-               "deceased": dead}
-    audit.record(session, SYSTEM, "registry.synthetic_load", "register", "synthetic",
-                 {"residents": prov.n, "households": len(prov.hh_commune), "deceased": dead,
-                  "reference_date": REFERENCE_DATE.isoformat()})
+    figures = {
+        "residents": prov.n,
+        "households": len(prov.hh_commune),
+        "digital_addresses": len(prov.hh_commune),
+        "deceased": dead,
+    }
+    audit.record(
+        session,
+        SYSTEM,
+        "registry.synthetic_load",
+        "register",
+        "synthetic",
+        {
+            "residents": prov.n,
+            "households": len(prov.hh_commune),
+            "deceased": dead,
+            "reference_date": REFERENCE_DATE.isoformat(),
+        },
+    )
     session.flush()
     return figures
 
@@ -635,10 +793,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("province")
     def province_command(
-        residents: int = typer.Option(200_000, "--residents", help="How many residents (1,150,000 ≈ the real province)."),
+        residents: int = typer.Option(
+            200_000, "--residents", help="How many residents (1,150,000 ≈ the real province)."
+        ),
         seed: int = typer.Option(6, "--seed", help="The same seed builds the same province."),
-        db: str | None = typer.Option(None, "--db", help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
-                                      envvar="HUE06_DATABASE_URL"),
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
+            envvar="HUE06_DATABASE_URL",
+        ),
     ) -> None:
         """Build a synthetic province into an empty register (all or nothing)."""
         from hue06.cliutil import console, fail, out, progress, settings_for
@@ -652,9 +816,13 @@ def register(app: typer.Typer) -> None:
                 figures = build_province(settings.database_url, residents, seed, progress=bar)
         except Hue06Error as exc:
             raise fail(exc) from None
-        console.print(f"[green]Đã tạo tỉnh giả lập[/green] / synthetic province built in {figures['seconds']} s "
-                      f"({figures['database']}).")
-        out.print(f"residents={figures['residents']} households={figures['households']} "
-                  f"digital_addresses={figures['digital_addresses']} deceased={figures['deceased']} seed={seed}",
-                  markup=False, highlight=False)
-
+        console.print(
+            f"[green]Đã tạo tỉnh giả lập[/green] / synthetic province built in {figures['seconds']} s "
+            f"({figures['database']})."
+        )
+        out.print(
+            f"residents={figures['residents']} households={figures['households']} "
+            f"digital_addresses={figures['digital_addresses']} deceased={figures['deceased']} seed={seed}",
+            markup=False,
+            highlight=False,
+        )

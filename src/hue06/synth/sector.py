@@ -31,8 +31,16 @@ from hue06.core import admin_units
 from hue06.core.errors import InvalidInput
 from hue06.core.text import remove_marks, tcvn3_to_unicode, vni_to_unicode
 
-KINDS = ("health_insurance", "social_insurance", "welfare", "workers", "civil_status", "tax", "association",
-         "vehicle")
+KINDS = (
+    "health_insurance",
+    "social_insurance",
+    "welfare",
+    "workers",
+    "civil_status",
+    "tax",
+    "association",
+    "vehicle",
+)
 FORMATS = ("csv", "xlsx")
 ENCODINGS = ("utf-8", "utf-16", "cp1258", "tcvn3", "vni")
 XLSX_SHEET_ROWS = 1_000_000
@@ -59,7 +67,12 @@ RATES: dict[str, float] = {
     "duplicate": 0.01,
     "not_in_register": 0.005,
 }
-ID_ERROR_SPLIT = (("id_missing", 0.50), ("id_wrong_digit", 0.20), ("id_household", 0.15), ("id_malformed", 0.15))
+ID_ERROR_SPLIT = (
+    ("id_missing", 0.50),
+    ("id_wrong_digit", 0.20),
+    ("id_household", 0.15),
+    ("id_malformed", 0.15),
+)
 UNUSABLE_ID = frozenset(name for name, _ in ID_ERROR_SPLIT)
 
 
@@ -327,7 +340,9 @@ class Spoiler:
             middle = ""
             errors.append("middle_dropped")
         elif self._hit("middle_added"):
-            extra = rnd.choice(("Văn", "Đức", "Hữu", "Minh") if gender == "male" else ("Thị", "Ngọc", "Thu", "Bảo"))
+            extra = rnd.choice(
+                ("Văn", "Đức", "Hữu", "Minh") if gender == "male" else ("Thị", "Ngọc", "Thu", "Bảo")
+            )
             middle = f"{middle} {extra}".strip() if rnd.random() < 0.5 else f"{extra} {middle}".strip()
             errors.append("middle_added")
         if self._hit("typo_given"):
@@ -362,7 +377,9 @@ class Spoiler:
         if rnd.random() < self.missing:
             kind = _pick(ID_ERROR_SPLIT, rnd)
             if kind == "id_household":
-                others = [j for j in self.households.get(p.household[i], []) if j != i] if p.household[i] else []
+                others = (
+                    [j for j in self.households.get(p.household[i], []) if j != i] if p.household[i] else []
+                )
                 if others:
                     id_text = p.personal_id[rnd.choice(others)]
                 else:
@@ -372,7 +389,9 @@ class Spoiler:
             elif kind == "id_wrong_digit":
                 id_text = wrong_digit(pid, rnd)
             elif kind == "id_malformed":
-                id_text = rnd.choice((pid[:-1], pid + str(rnd.randrange(10)), pid[:6] + "x" + pid[7:], pid[:8]))
+                id_text = rnd.choice(
+                    (pid[:-1], pid + str(rnd.randrange(10)), pid[:6] + "x" + pid[7:], pid[:8])
+                )
             errors.append(kind)
         elif p.old_id[i] and self._hit("cmnd_only"):
             id_text = p.old_id[i] or ""
@@ -407,13 +426,33 @@ class Spoiler:
             digit = (0 if gender == "male" else 1) + (2 if dob.year >= 2000 else 0)
             id_text = f"0{rnd.choice(('01', '79', '48', '38'))}{digit}{dob.year % 100:02d}{rnd.randrange(10**6):06d}"
         commune_text = _commune_text(rnd.choice(self.communes), self.kind, False, rnd)
-        return SectorRow(None, family, middle, given, gender, dob_text, year_only, id_text, commune_text,
-                         ["not_in_register"])
+        return SectorRow(
+            None,
+            family,
+            middle,
+            given,
+            gender,
+            dob_text,
+            year_only,
+            id_text,
+            commune_text,
+            ["not_in_register"],
+        )
 
     def duplicate_of(self, row: SectorRow) -> SectorRow:
         """The same person again, typed again: sometimes with a slip of its own."""
-        copy = SectorRow(row.person, row.family, row.middle, row.given, row.gender, row.dob_text, row.dob_year_only,
-                         row.id_text, row.commune_text, [e for e in row.errors if e != "duplicate"] + ["duplicate"])
+        copy = SectorRow(
+            row.person,
+            row.family,
+            row.middle,
+            row.given,
+            row.gender,
+            row.dob_text,
+            row.dob_year_only,
+            row.id_text,
+            row.commune_text,
+            [e for e in row.errors if e != "duplicate"] + ["duplicate"],
+        )
         if self.rnd.random() < 0.3 and copy.id_text:
             copy.id_text = ""
             copy.errors.append("id_missing")
@@ -438,8 +477,14 @@ def _pick(options: Sequence[tuple[str, float]], rnd: random.Random) -> str:
     return options[-1][0]
 
 
-def generate(people: People, kind: str, rows: int, missing_id_rate: float, seed: int,
-             on_progress: Callable[[int], None] | None = None) -> list[SectorRow]:
+def generate(
+    people: People,
+    kind: str,
+    rows: int,
+    missing_id_rate: float,
+    seed: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[SectorRow]:
     """The rows of a sector file, in file order (sorted by commune as offices keep them)."""
     if kind not in LAYOUTS:
         raise InvalidInput("synth.sector_kind", f"Không có ngành {kind}.", f"There is no sector {kind}.")
@@ -500,8 +545,9 @@ def _styled_name(row: SectorRow, rnd: random.Random) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def table_rows(rows: list[SectorRow], kind: str, seed: int, people: People
-               ) -> tuple[list[list[str]], list[dict[str, str]]]:
+def table_rows(
+    rows: list[SectorRow], kind: str, seed: int, people: People
+) -> tuple[list[list[str]], list[dict[str, str]]]:
     """Cells of every data row for the sector's layout, and the truth rows."""
     rnd = random.Random(seed + 1)
     cells: list[list[str]] = []
@@ -518,27 +564,74 @@ def table_rows(rows: list[SectorRow], kind: str, seed: int, people: People
         elif kind == "welfare":
             male_dob = r.dob_text if r.gender == "male" else ""
             female_dob = r.dob_text if r.gender != "male" else ""
-            line = [seq, full, male_dob, female_dob, r.id_text, r.commune_text,
-                    rnd.choice(("Người cao tuổi", "Người khuyết tật", "Trẻ mồ côi", "Hộ nghèo"))]
+            line = [
+                seq,
+                full,
+                male_dob,
+                female_dob,
+                r.id_text,
+                r.commune_text,
+                rnd.choice(("Người cao tuổi", "Người khuyết tật", "Trẻ mồ côi", "Hộ nghèo")),
+            ]
         elif kind == "workers":
-            line = [seq, family, middle, given, r.dob_text, g, r.id_text, r.commune_text,
-                    rnd.choice(("Công ty TNHH Dệt may Huế", "Công ty CP Bia Huế", "Hợp tác xã Thủy Phương", "Tự do"))]
+            line = [
+                seq,
+                family,
+                middle,
+                given,
+                r.dob_text,
+                g,
+                r.id_text,
+                r.commune_text,
+                rnd.choice(
+                    ("Công ty TNHH Dệt may Huế", "Công ty CP Bia Huế", "Hợp tác xã Thủy Phương", "Tự do")
+                ),
+            ]
         elif kind == "civil_status":
-            line = [seq, full, r.dob_text, g, r.id_text, r.commune_text, rnd.choice(("Khai sinh", "Kết hôn", "Khai tử"))]
+            line = [
+                seq,
+                full,
+                r.dob_text,
+                g,
+                r.id_text,
+                r.commune_text,
+                rnd.choice(("Khai sinh", "Kết hôn", "Khai tử")),
+            ]
         elif kind == "tax":
             line = [seq, f"8{rnd.randrange(10**9):09d}", full, r.dob_text, r.id_text, r.commune_text]
         elif kind == "association":
             year = r.dob_text[-4:]
-            line = [seq, full, year, "x" if r.gender == "male" else "", "x" if r.gender == "female" else "",
-                    r.id_text, r.commune_text, f"Chi hội {rnd.randint(1, 9)}"]
+            line = [
+                seq,
+                full,
+                year,
+                "x" if r.gender == "male" else "",
+                "x" if r.gender == "female" else "",
+                r.id_text,
+                r.commune_text,
+                f"Chi hội {rnd.randint(1, 9)}",
+            ]
         else:  # vehicle
-            line = [seq, full, r.id_text, r.dob_text, g, r.commune_text, f"75{rnd.choice('ABCDEFGH')}1-{rnd.randrange(10**5):05d}",
-                    rnd.choice(("Xe máy", "Ô tô con", "Xe tải"))]
+            line = [
+                seq,
+                full,
+                r.id_text,
+                r.dob_text,
+                g,
+                r.commune_text,
+                f"75{rnd.choice('ABCDEFGH')}1-{rnd.randrange(10**5):05d}",
+                rnd.choice(("Xe máy", "Ô tô con", "Xe tải")),
+            ]
         assert len(line) == len(layout.headers)
         cells.append(line)
         errors = sorted(set(r.errors))
-        truth.append({"row": str(n), "personal_id": "" if r.person is None else people.personal_id[r.person],
-                      "error_types": ";".join(errors)})
+        truth.append(
+            {
+                "row": str(n),
+                "personal_id": "" if r.person is None else people.personal_id[r.person],
+                "error_types": ";".join(errors),
+            }
+        )
     return cells, truth
 
 
@@ -552,16 +645,32 @@ def _lines(layout: Layout, cells: list[list[str]]) -> list[list[str]]:
     return head + cells
 
 
-def write_sector(people: People, kind: str, rows: int, missing_id_rate: float, seed: int, out: Path,
-                 truth_path: Path | None, fmt: str = "csv", encoding: str = "utf-8",
-                 on_progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def write_sector(
+    people: People,
+    kind: str,
+    rows: int,
+    missing_id_rate: float,
+    seed: int,
+    out: Path,
+    truth_path: Path | None,
+    fmt: str = "csv",
+    encoding: str = "utf-8",
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
     if fmt not in FORMATS:
-        raise InvalidInput("synth.format", f"Định dạng {fmt} không hỗ trợ.", f"Format {fmt} is not supported.")
+        raise InvalidInput(
+            "synth.format", f"Định dạng {fmt} không hỗ trợ.", f"Format {fmt} is not supported."
+        )
     if encoding not in ENCODINGS:
-        raise InvalidInput("synth.encoding", f"Bảng mã {encoding} không hỗ trợ.", f"Encoding {encoding} is not supported.")
+        raise InvalidInput(
+            "synth.encoding", f"Bảng mã {encoding} không hỗ trợ.", f"Encoding {encoding} is not supported."
+        )
     if fmt == "xlsx" and encoding in ("utf-16", "cp1258"):
-        raise InvalidInput("synth.encoding", "Tệp XLSX chỉ dùng UTF-8, TCVN3 hoặc VNI.",
-                           "XLSX files take UTF-8, TCVN3 or VNI text only.")
+        raise InvalidInput(
+            "synth.encoding",
+            "Tệp XLSX chỉ dùng UTF-8, TCVN3 hoặc VNI.",
+            "XLSX files take UTF-8, TCVN3 or VNI text only.",
+        )
     generated = generate(people, kind, rows, missing_id_rate, seed, on_progress)
     cells, truth = table_rows(generated, kind, seed, people)
     layout = LAYOUTS[kind]
@@ -627,11 +736,18 @@ def _write_xlsx(layout: Layout, lines: list[list[str]], out: Path) -> None:
             for c, text in enumerate(layout.headers):
                 if not text and c > 0:
                     ws.cell(header_row, c + 1).value = None
-                    ws.merge_cells(str(CellRange(min_col=c, min_row=header_row, max_col=c + 1, max_row=header_row)))
+                    ws.merge_cells(
+                        str(CellRange(min_col=c, min_row=header_row, max_col=c + 1, max_row=header_row))
+                    )
             for c, text in enumerate(layout.sub_headers):
                 if not text:
-                    ws.merge_cells(str(CellRange(min_col=c + 1, min_row=header_row, max_col=c + 1,
-                                                 max_row=header_row + 1)))
+                    ws.merge_cells(
+                        str(
+                            CellRange(
+                                min_col=c + 1, min_row=header_row, max_col=c + 1, max_row=header_row + 1
+                            )
+                        )
+                    )
         ws.append([])
         ws.append(["Người lập biểu"] + [""] * (width - 2) + ["Giám đốc"])
     wb.save(out)
@@ -649,15 +765,26 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sector")
     def sector_command(
-        kind: str = typer.Argument(..., help="health_insurance, social_insurance, welfare, workers, civil_status, "
-                                             "tax, association or vehicle."),
+        kind: str = typer.Argument(
+            ...,
+            help="health_insurance, social_insurance, welfare, workers, civil_status, "
+            "tax, association or vehicle.",
+        ),
         rows: int = typer.Option(10_000, "--rows", help="How many data rows."),
-        missing_id_rate: float = typer.Option(0.05, "--missing-id-rate", help="Share of rows whose ID is missing or unusable."),
+        missing_id_rate: float = typer.Option(
+            0.05, "--missing-id-rate", help="Share of rows whose ID is missing or unusable."
+        ),
         seed: int = typer.Option(6, "--seed", help="The same seed makes the same file."),
         out: Path = typer.Option(..., "--out", help="The sector file to write."),
-        truth: Path | None = typer.Option(None, "--truth", help="Where to write the truth (row, personal_id, error_types)."),
-        db: str | None = typer.Option(None, "--db", help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
-                                      envvar="HUE06_DATABASE_URL"),
+        truth: Path | None = typer.Option(
+            None, "--truth", help="Where to write the truth (row, personal_id, error_types)."
+        ),
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            help="Database URL (default: HUE06_DATABASE_URL or var/hue06.db).",
+            envvar="HUE06_DATABASE_URL",
+        ),
         fmt: str = typer.Option("csv", "--format", help="csv or xlsx."),
         encoding: str = typer.Option("utf-8", "--encoding", help="utf-8, utf-16, cp1258, tcvn3 or vni."),
     ) -> None:
@@ -673,8 +800,21 @@ def register(app: typer.Typer) -> None:
                 people = load_people(registry.iter_register(session))
             bar.update(task, total=len(people), completed=len(people))
             gen = bar.add_task("Tạo dữ liệu ngành / generating", total=rows)
-            figures = write_sector(people, kind, rows, missing_id_rate, seed, out, truth, fmt, encoding,
-                                   on_progress=lambda k: bar.update(gen, completed=k))
+            figures = write_sector(
+                people,
+                kind,
+                rows,
+                missing_id_rate,
+                seed,
+                out,
+                truth,
+                fmt,
+                encoding,
+                on_progress=lambda k: bar.update(gen, completed=k),
+            )
         console.print(f"[green]Đã tạo tệp {kind}[/green] / sector file written: {out}")
-        stdout.print(" ".join(f"{k}={v}" for k, v in sorted(figures["errors"].items())) + f" rows={figures['rows']}",
-                     markup=False, highlight=False)
+        stdout.print(
+            " ".join(f"{k}={v}" for k, v in sorted(figures["errors"].items())) + f" rows={figures['rows']}",
+            markup=False,
+            highlight=False,
+        )

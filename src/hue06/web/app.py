@@ -42,9 +42,9 @@ def _route_template(request: Request) -> str:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/oauth", "/.well-known")) and "text/html" in request.headers.get(
-        "accept", ""
-    )
+    return not request.url.path.startswith(
+        ("/api/", "/oauth", "/.well-known")
+    ) and "text/html" in request.headers.get("accept", "")
 
 
 class UnitOfWork:
@@ -92,7 +92,9 @@ class UnitOfWork:
                 if CSRF_COOKIE not in request.cookies:
                     headers.append("set-cookie", _cookie(CSRF_COOKIE, csrf, secure=secure, httponly=True))
                 if "lang" in request.query_params and state.lang != request.cookies.get("lang"):
-                    headers.append("set-cookie", _cookie("lang", state.lang, secure=secure, max_age=365 * 86400))
+                    headers.append(
+                        "set-cookie", _cookie("lang", state.lang, secure=secure, max_age=365 * 86400)
+                    )
                 for name, value in _SECURITY_HEADERS:
                     if name not in headers:
                         headers[name] = value
@@ -116,8 +118,13 @@ class UnitOfWork:
                 await run_in_threadpool(session.close)
             else:
                 session.close()
-            log.info("%s %s %s %.1fms", request.method, _route_template(request),
-                     status_seen[0] if status_seen else 500, (time.perf_counter() - started) * 1000)
+            log.info(
+                "%s %s %s %.1fms",
+                request.method,
+                _route_template(request),
+                status_seen[0] if status_seen else 500,
+                (time.perf_counter() - started) * 1000,
+            )
 
 
 _SECURITY_HEADERS = (
@@ -127,7 +134,9 @@ _SECURITY_HEADERS = (
 )
 
 
-def _cookie(name: str, value: str, *, secure: bool, httponly: bool = False, max_age: int | None = None) -> str:
+def _cookie(
+    name: str, value: str, *, secure: bool, httponly: bool = False, max_age: int | None = None
+) -> str:
     parts = [f"{name}={value}", "Path=/", "SameSite=Lax"]
     if httponly:
         parts.append("HttpOnly")
@@ -210,9 +219,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(title="hue06", version=__version__, lifespan=_lifespan,
-                  description="Đề án 06 platform: population register, e-ID, data quality, public services.",
-                  docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="hue06",
+        version=__version__,
+        lifespan=_lifespan,
+        description="Đề án 06 platform: population register, e-ID, data quality, public services.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -238,8 +253,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request.state.error = exc
         fields = [".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()]
         return JSONResponse(
-            {"error": "validation", "fields": fields,
-             "message": {"vi": "Dữ liệu gửi lên không hợp lệ.", "en": "The request is not valid."}},
+            {
+                "error": "validation",
+                "fields": fields,
+                "message": {"vi": "Dữ liệu gửi lên không hợp lệ.", "en": "The request is not valid."},
+            },
             status_code=422,
         )
 
@@ -247,21 +265,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         request.state.error = exc
         if _wants_html(request):
-            err = Hue06Error("http", "Không tìm thấy trang." if exc.status_code == 404 else "Lỗi.",
-                             "Page not found." if exc.status_code == 404 else "Error.")
+            err = Hue06Error(
+                "http",
+                "Không tìm thấy trang." if exc.status_code == 404 else "Lỗi.",
+                "Page not found." if exc.status_code == 404 else "Error.",
+            )
             return render(request, "error.html", {"error": err}, status_code=exc.status_code)
-        return JSONResponse({"error": "http", "detail": exc.detail}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            {"error": "http", "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         """No stack trace, no personal data: a reference the operator can find in the log."""
         ref = new_token(6)
-        logging.getLogger("hue06.error").error("unhandled error ref=%s route=%s type=%s", ref,
-                                               _route_template(request), type(exc).__name__)
-        return JSONResponse({"error": "internal", "ref": ref,
-                             "message": {"vi": "Lỗi hệ thống. Mã tham chiếu: " + ref,
-                                         "en": "Internal error. Reference: " + ref}}, status_code=500)
+        logging.getLogger("hue06.error").error(
+            "unhandled error ref=%s route=%s type=%s", ref, _route_template(request), type(exc).__name__
+        )
+        return JSONResponse(
+            {
+                "error": "internal",
+                "ref": ref,
+                "message": {
+                    "vi": "Lỗi hệ thống. Mã tham chiếu: " + ref,
+                    "en": "Internal error. Reference: " + ref,
+                },
+            },
+            status_code=500,
+        )
 
     @app.get("/healthz", include_in_schema=True, tags=["ops"])
     def healthz(request: Request) -> dict[str, str]:
@@ -280,7 +313,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 # The front page's doors; modules that are not installed simply do not answer their link.
 HOME_CARDS = [
     {"href": "/registry/residents", "title": "Dân cư", "text": "Tra cứu cư dân, hộ gia đình, địa chỉ số."},
-    {"href": "/account", "title": "Tài khoản định danh", "text": "Đăng ký, đăng nhập một lần cho mọi ứng dụng của tỉnh."},
+    {
+        "href": "/account",
+        "title": "Tài khoản định danh",
+        "text": "Đăng ký, đăng nhập một lần cho mọi ứng dụng của tỉnh.",
+    },
     {"href": "/quality", "title": "Làm sạch dữ liệu", "text": "Xác thực dữ liệu các ngành với CSDL dân cư."},
     {"href": "/services", "title": "Dịch vụ công", "text": "Nộp hồ sơ không khai lại điều Nhà nước đã biết."},
     {"href": "/steering", "title": "Điều hành Đề án 06", "text": "Nhiệm vụ, mô hình, báo cáo định kỳ."},

@@ -54,8 +54,11 @@ def citizen(request: Request) -> Actor:
 def require_role(*roles: str) -> Callable[[Actor], Actor]:
     def check(who: Actor = Depends(official)) -> Actor:
         if who.role not in roles:
-            raise Forbidden("auth.role", "Tài khoản của bạn không có quyền thực hiện việc này.",
-                            "Your account may not do this.")
+            raise Forbidden(
+                "auth.role",
+                "Tài khoản của bạn không có quyền thực hiện việc này.",
+                "Your account may not do this.",
+            )
         return who
 
     return check
@@ -67,8 +70,11 @@ async def csrf_protect(request: Request) -> None:
     sent = str(form.get("csrf_token", "")) or request.headers.get("x-csrf-token", "")
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not constant_equals(sent, expected):
-        raise Forbidden("csrf", "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
-                        "The form has expired or is not valid. Please reload the page and try again.")
+        raise Forbidden(
+            "csrf",
+            "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
+            "The form has expired or is not valid. Please reload the page and try again.",
+        )
 
 
 class SignInRequired(Exception):

@@ -18,7 +18,17 @@ LANGS = ("vi", "en")
 def _catalog_en() -> dict[str, str]:
     merged: dict[str, str] = {}
     base = resources.files("hue06")
-    for module in ("web", "registry", "identity", "quality", "services", "lodging", "exchange", "insights", "steering"):
+    for module in (
+        "web",
+        "registry",
+        "identity",
+        "quality",
+        "services",
+        "lodging",
+        "exchange",
+        "insights",
+        "steering",
+    ):
         po = base / module / "translations" / "en" / "LC_MESSAGES" / "messages.po"
         if not po.is_file():
             continue

@@ -42,14 +42,23 @@ def vn_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-env = Environment(loader=ChoiceLoader(_loaders()), autoescape=select_autoescape(["html", "xml"]),
-                  trim_blocks=True, lstrip_blocks=True)
+env = Environment(
+    loader=ChoiceLoader(_loaders()),
+    autoescape=select_autoescape(["html", "xml"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 env.filters["vn_number"] = vn_number
 env.filters["vn_date"] = vn_date
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """Render a page with what every page needs: language, the signed-in user, the CSRF token."""
     lang = getattr(request.state, "lang", "vi")
     ctx = {
