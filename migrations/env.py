@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from hue06.core.config import load_settings
-from hue06.core.db import Base, import_all_models, make_engine
+from hue06.core.db import Base, make_engine
+from hue06.modules import import_all_models
 
 config = context.config
 import_all_models()

@@ -22,8 +22,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from hue06.core.config import Settings
-from hue06.core.db import Base, import_all_models, make_engine, make_sessionmaker, normalize_url
+from hue06.core.db import Base, make_engine, make_sessionmaker, normalize_url
 from hue06.core.migrate import upgrade
+from hue06.modules import import_all_models
 
 PG_ADMIN_URL = normalize_url(
     os.environ.get("HUE06_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

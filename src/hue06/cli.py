@@ -10,9 +10,9 @@ import warnings
 
 import typer
 
+from hue06 import modules
 from hue06.cliutil import DbOption, console, fail, open_session, settings_for
 from hue06.core import audit
-from hue06.core.db import MODULES
 from hue06.core.errors import Hue06Error
 
 # Library deprecation notices are for developers (pytest shows them), not for operators' terminals.
@@ -73,13 +73,7 @@ def audit_verify(db: str | None = DbOption) -> None:
 
 
 def _mount_modules() -> None:
-    for name in (*MODULES, "synth"):
-        try:
-            module = importlib.import_module(f"hue06.{name}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name in (f"hue06.{name}.cli", f"hue06.{name}"):
-                continue
-            raise
+    for name, module in modules.parts("cli", extra=True):
         for command_name, sub in getattr(module, "commands", {name: getattr(module, "app", None)}).items():
             if sub is not None:
                 app.add_typer(sub, name=command_name)

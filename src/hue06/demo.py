@@ -18,9 +18,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from hue06 import modules
 from hue06.cliutil import DbOption, console, settings_for
 from hue06.core.config import Settings
-from hue06.core.db import MODULES, make_engine, make_sessionmaker, session_scope
+from hue06.core.db import make_engine, make_sessionmaker, session_scope
 
 DEMO_PASSWORD_ENV = "HUE06_DEMO_PASSWORD"  # noqa: S105 - the variable's name, not a password
 DEMO_OFFICIALS = (
@@ -81,13 +82,7 @@ def build(ctx: DemoContext, seed: int = 6) -> list[str]:
         with progress() as bar:
             build_province(ctx.settings.database_url, ctx.residents, seed, progress=bar)
     lines = ["Cán bộ / officials (mật khẩu / password: " + ctx.password + "):", *_ensure_officials(ctx)]
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"hue06.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name in (f"hue06.{name}.demo", f"hue06.{name}"):
-                continue
-            raise
+    for _name, module in modules.parts("demo"):
         lines.extend(module.setup(ctx))
     return lines
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from hue06.core.db import Base, import_all_models
+from hue06.core.db import Base
+from hue06.modules import import_all_models
 
 
 def test_migrations_match_models(engine):

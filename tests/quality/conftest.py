@@ -86,7 +86,8 @@ def session_factory(engine):  # type: ignore[no-untyped-def]
     (the tree is shared while modules land), so one module's work in progress cannot break these tests."""
     from sqlalchemy import inspect, text
 
-    from hue06.core.db import Base, import_all_models, make_sessionmaker
+    from hue06.core.db import Base, make_sessionmaker
+    from hue06.modules import import_all_models
 
     yield make_sessionmaker(engine)
     import_all_models()

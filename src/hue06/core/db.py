@@ -6,7 +6,6 @@ the last entry and appends the next one, is never raced by another writer.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,8 +16,6 @@ from sqlalchemy import DateTime, String, Table, create_engine, event, insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-
-MODULES = ("registry", "identity", "quality", "services", "lodging", "exchange", "insights", "steering")
 
 
 class Base(DeclarativeBase):
@@ -123,17 +120,6 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def import_all_models() -> None:
-    """Import every module's models so Base.metadata knows all tables (Alembic, tests)."""
-    importlib.import_module("hue06.core.audit")
-    for name in MODULES:
-        try:
-            importlib.import_module(f"hue06.{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"hue06.{name}.models" and exc.name != f"hue06.{name}":
-                raise
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -12,12 +12,22 @@ class Hue06Error(Exception):
 
     status_code = 400
 
-    def __init__(self, code: str, message_vi: str, message_en: str, **ctx: object) -> None:
+    def __init__(
+        self, code: str, message_vi: str, message_en: str, *, keep_changes: bool = False, **ctx: object
+    ) -> None:
         super().__init__(message_en)
         self.code = code
         self.message_vi = message_vi
         self.message_en = message_en
+        # The refusal itself is worth keeping (a failed login's count, a refused read's audit
+        # entry): the unit of work commits although the request failed (web/transaction.py).
+        self.keep_changes = keep_changes
         self.ctx = ctx
+
+    def kept(self) -> Hue06Error:
+        """This error, marked so that the unit of work keeps what was written before it."""
+        self.keep_changes = True
+        return self
 
     def message(self, lang: str = "vi") -> str:
         return self.message_en if lang == "en" else self.message_vi

@@ -13,17 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from hue06.core.errors import Forbidden
-from hue06.core.security import Actor, constant_equals
+from hue06.core.security import Actor
 from hue06.identity import keys, oidc, service
-from hue06.web.deps import CSRF_COOKIE, db, login_required_error
+from hue06.web.deps import api_write_guard, login_required_error, official
+from hue06.web.transaction import db, finished
 
 router = APIRouter(tags=["identity"])
-
-
-async def _session(request: Request) -> Session:
-    """The request's unit of work, without the thread hop FastAPI gives a plain `def` dependency."""
-    return request.state.db
 
 
 def _run(
@@ -33,19 +28,18 @@ def _run(
 
     Issued tokens and refusals alike are audit entries, and the audit log's lock is held until
     commit: committing here releases it (and the connection) at once instead of after the response
-    has passed back through the event loop, and saves the middleware a thread hop. As in the
-    middleware, a 5xx answer is rolled back; an exception propagates and the middleware rolls back.
+    has passed back through the event loop, and saves the middleware a thread hop. OAuth answers its
+    own errors as responses, so a 5xx answer is rolled back by hand (the policy's rule).
     """
-    try:
-        oreq = server.wrap(request, form)
-    except OAuth2Error as error:
-        response = server.handle_error_response(None, error)  # type: ignore[arg-type]
-    else:
-        response = action(oreq)
-    if response.status_code >= 500:
-        server.db.rollback()
-    else:
-        server.db.commit()
+    with finished(server.db):
+        try:
+            oreq = server.wrap(request, form)
+        except OAuth2Error as error:
+            response = server.handle_error_response(None, error)  # type: ignore[arg-type]
+        else:
+            response = action(oreq)
+        if response.status_code >= 500:
+            server.db.rollback()
     return response
 
 
@@ -66,7 +60,7 @@ def jwks(request: Request, session: Session = Depends(db)) -> JSONResponse:
 def token(
     request: Request,
     form: list[tuple[str, str]] = Depends(oidc.read_form),
-    session: Session = Depends(_session),
+    session: Session = Depends(db),
 ) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "token"
@@ -77,7 +71,7 @@ def token(
 def userinfo(
     request: Request,
     form: list[tuple[str, str]] = Depends(oidc.read_form),
-    session: Session = Depends(_session),
+    session: Session = Depends(db),
 ) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "userinfo"
@@ -88,7 +82,7 @@ def userinfo(
 def revoke(
     request: Request,
     form: list[tuple[str, str]] = Depends(oidc.read_form),
-    session: Session = Depends(_session),
+    session: Session = Depends(db),
 ) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "revocation"
@@ -99,7 +93,7 @@ def revoke(
 def introspect(
     request: Request,
     form: list[tuple[str, str]] = Depends(oidc.read_form),
-    session: Session = Depends(_session),
+    session: Session = Depends(db),
 ) -> Response:
     server = oidc.server_for(request, session)
     server.endpoint = "introspection"
@@ -135,18 +129,6 @@ def _me(request: Request, session: Session) -> tuple[Actor, str, int, int | None
     raise login_required_error()
 
 
-def _check_api_csrf(request: Request) -> None:
-    """Cookie-authenticated changes need the CSRF header; API-token calls cannot be forged cross-site."""
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return
-    sent = request.headers.get("x-csrf-token", "")
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not expected or not constant_equals(sent, expected):
-        raise Forbidden(
-            "csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header."
-        )
-
-
 @router.get("/api/v1/me/sessions", response_model=list[SessionOut])
 def my_sessions(request: Request, session: Session = Depends(db)) -> list[SessionOut]:
     """The caller's signed-in browsers."""
@@ -166,10 +148,9 @@ def my_sessions(request: Request, session: Session = Depends(db)) -> list[Sessio
     ]
 
 
-@router.delete("/api/v1/me/sessions/{session_id}", status_code=204)
+@router.delete("/api/v1/me/sessions/{session_id}", status_code=204, dependencies=[Depends(api_write_guard)])
 def end_my_session(session_id: int, request: Request, session: Session = Depends(db)) -> Response:
     """Sign one of the caller's browsers out (404 for anybody else's session)."""
-    _check_api_csrf(request)
     who, kind, subject_id, _current = _me(request, session)
     service.end_session_by_id(session, who, kind, subject_id, session_id)
     return Response(status_code=204)
@@ -186,12 +167,9 @@ class LevelOut(BaseModel):
     checked_at: datetime
 
 
-@router.post("/api/v1/identity/level2", response_model=LevelOut)
+@router.post("/api/v1/identity/level2", response_model=LevelOut, dependencies=[Depends(api_write_guard)])
 def raise_level(body: LevelIn, request: Request, session: Session = Depends(db)) -> LevelOut:
     """Raise a citizen's account to level 2 after checking the card: send the scanned QR string."""
-    from hue06.web.deps import official
-
-    _check_api_csrf(request)
     who = official(request)
     check = service.raise_assurance_level(session, body.qr, who)
     return LevelOut(

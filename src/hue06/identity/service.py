@@ -81,14 +81,12 @@ class TooManyAttempts(Hue06Error):
 
 
 def _bad_login() -> Unauthenticated:
-    err = Unauthenticated(_BAD_LOGIN.code, _BAD_LOGIN.message_vi, _BAD_LOGIN.message_en)
-    err.keep_changes = True  # type: ignore[attr-defined]  # the failure count and the audit entry stay
-    return err
+    # The failure count and the audit entry stay.
+    return Unauthenticated(_BAD_LOGIN.code, _BAD_LOGIN.message_vi, _BAD_LOGIN.message_en, keep_changes=True)
 
 
 def _keep(err: Hue06Error) -> Hue06Error:
-    err.keep_changes = True  # type: ignore[attr-defined]
-    return err
+    return err.kept()
 
 
 # --------------------------------------------------------------------------- throttling

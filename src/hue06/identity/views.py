@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from hue06.core.errors import Hue06Error, InvalidInput
 from hue06.identity import oidc, service
 from hue06.identity.sms import get_sender
-from hue06.web.deps import SESSION_COOKIE, client_ip, csrf_protect, db, official
+from hue06.web.deps import SESSION_COOKIE, client_ip, csrf_protect, official
 from hue06.web.templating import render
+from hue06.web.transaction import db
 
 router = APIRouter(include_in_schema=False)
 MFA_COOKIE = "hue06_mfa"

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from hue06.core.security import Actor
 from hue06.quality import jobs, service
-from hue06.web.deps import db, official
+from hue06.web.deps import official
+from hue06.web.transaction import db
 
 router = APIRouter(prefix="/api", tags=["quality"])
 

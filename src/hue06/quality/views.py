@@ -18,8 +18,9 @@ from hue06.quality import jobs, reports, service
 from hue06.quality import mapping as mp
 from hue06.quality.fields import FIELDS, SECTORS
 from hue06.quality.importers import MAX_BYTES, read_file, too_big
-from hue06.web.deps import csrf_protect, db, official_page
+from hue06.web.deps import csrf_protect, official_page
 from hue06.web.templating import render
+from hue06.web.transaction import db
 
 router = APIRouter(prefix="/quality", include_in_schema=False)
 

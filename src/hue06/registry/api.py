@@ -7,14 +7,10 @@ refusal is logged). Writes need an API token, or — from a browser session — 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from hue06.core.errors import Forbidden, Hue06Error
-from hue06.core.security import Actor, constant_equals
+from hue06.core.security import Actor
 from hue06.registry import service
 from hue06.registry.schemas import (
     BirthIn,
@@ -27,14 +23,10 @@ from hue06.registry.schemas import (
     ResidentOut,
     SearchPage,
 )
-from hue06.web.deps import CSRF_COOKIE, login_required_error, require_role
+from hue06.web.deps import api_write_guard, login_required_error, require_role
+from hue06.web.transaction import db, finished
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
-
-
-async def db(request: Request) -> Session:
-    """The request's unit of work (as `hue06.web.deps.db`, without a thread hop)."""
-    return request.state.db
 
 
 WRITERS = ("province", "district", "commune")
@@ -47,41 +39,6 @@ async def reader(request: Request) -> Actor:
     if who is None:
         raise login_required_error()
     return who
-
-
-@contextmanager
-def finished(session: Session) -> Iterator[None]:
-    """End the unit of work here, in the worker thread that did it.
-
-    Every read appends to the audit chain, whose lock is held until commit. Committing in the
-    route's own thread releases that lock and the connection at once, instead of after the
-    response has gone back through the event loop — under load, the difference between a queue
-    and a stall. Refusals that must be kept (`keep_changes`) are committed too.
-    """
-    try:
-        yield
-    except Hue06Error as exc:
-        if getattr(exc, "keep_changes", False):
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except Exception:
-        session.rollback()
-        raise
-    session.commit()
-
-
-async def write_guard(request: Request) -> None:
-    """A script sends its token; a browser page must echo the CSRF cookie in X-CSRF-Token."""
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return
-    sent = request.headers.get("x-csrf-token", "")
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not sent or not expected or not constant_equals(sent, expected):
-        raise Forbidden(
-            "csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header."
-        )
 
 
 @router.get("/residents/{personal_id}", response_model=ResidentOut, summary="A resident by personal ID")
@@ -157,7 +114,7 @@ def digital_addresses(
     response_model=ResidentOut,
     status_code=201,
     summary="Register a birth",
-    dependencies=[Depends(write_guard)],
+    dependencies=[Depends(api_write_guard)],
 )
 def birth(
     body: BirthIn, who: Actor = Depends(require_role(*WRITERS)), session: Session = Depends(db)
@@ -170,7 +127,7 @@ def birth(
     "/residents/{personal_id}/death",
     response_model=ResidentOut,
     summary="Record a death",
-    dependencies=[Depends(write_guard)],
+    dependencies=[Depends(api_write_guard)],
 )
 def death(
     personal_id: str,
@@ -186,7 +143,7 @@ def death(
     "/residents/{personal_id}/moves",
     response_model=ResidentOut,
     summary="Record a move: permanent residence, temporary residence or temporary absence",
-    dependencies=[Depends(write_guard)],
+    dependencies=[Depends(api_write_guard)],
 )
 def move(
     personal_id: str,
@@ -213,7 +170,7 @@ def move(
     "/residents/{personal_id}",
     response_model=ResidentOut,
     summary="Correct recorded facts (send the version you read)",
-    dependencies=[Depends(write_guard)],
+    dependencies=[Depends(api_write_guard)],
 )
 def correct(
     personal_id: str,

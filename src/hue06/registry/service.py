@@ -197,9 +197,7 @@ def _read(session: Session, actor: Actor, row: Any, key: str, purpose: str) -> R
             _subject(key),
             {"reason": "unknown", "purpose": purpose[:200]},
         )
-        err = not_found("cư dân", "resident")
-        err.keep_changes = True  # type: ignore[attr-defined]
-        raise err
+        raise not_found("cư dân", "resident").kept()
     resident, household_code = row, row.household_code
     if not _may_see(actor, resident):
         audit.record(
@@ -210,9 +208,7 @@ def _read(session: Session, actor: Actor, row: Any, key: str, purpose: str) -> R
             resident.personal_id,
             {"reason": "jurisdiction", "purpose": purpose[:200]},
         )
-        err = not_found("cư dân", "resident")
-        err.keep_changes = True  # type: ignore[attr-defined]
-        raise err
+        raise not_found("cư dân", "resident").kept()
     out = _to_out(resident, household_code)  # before the audit entry: its lock is held until commit
     audit.record(
         session, actor, "resident.read", "resident", resident.personal_id, {"purpose": purpose[:200]}
@@ -533,7 +529,7 @@ def _household_or_404(session: Session, household_id: int, actor: Actor) -> Hous
         err = not_found("hộ gia đình", "household")
         if household is not None:
             audit.record(session, actor, "household.read_refused", "household", str(household.id), {})
-            err.keep_changes = True  # type: ignore[attr-defined]
+            err.kept()
         raise err
     return household
 

@@ -18,8 +18,9 @@ from hue06.core.errors import Forbidden, InvalidInput
 from hue06.core.security import Actor
 from hue06.registry import service
 from hue06.registry.schemas import CommuneAddressesOut
-from hue06.web.deps import csrf_protect, db, official_page
+from hue06.web.deps import csrf_protect, official_page
 from hue06.web.templating import render
+from hue06.web.transaction import db
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 

@@ -14,15 +14,10 @@ from hue06.services import service, stats
 from hue06.services.payments import SIGNATURE_HEADER
 from hue06.services.schemas import DossierOut, OfficerAction, ProcedureOut, ProcedureUpdate, StatsOut
 from hue06.services.views import commits, gateway_for, run_action
-from hue06.web.deps import csrf_protect, db, official
+from hue06.web.deps import api_write_guard, official
+from hue06.web.transaction import db
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
-
-
-async def _csrf_unless_token(request: Request) -> None:
-    """Scripts with a bearer token need no CSRF token; a browser's cookie session does."""
-    if not request.headers.get("authorization", "").lower().startswith("bearer "):
-        await csrf_protect(request)
 
 
 @router.get("/procedures", response_model=list[ProcedureOut])
@@ -37,7 +32,7 @@ def procedure(code: str, session: Session = Depends(db)) -> ProcedureOut:
     return ProcedureOut.model_validate(service.get_procedure(session, code))
 
 
-@router.put("/procedures/{code}", response_model=ProcedureOut, dependencies=[Depends(_csrf_unless_token)])
+@router.put("/procedures/{code}", response_model=ProcedureOut, dependencies=[Depends(api_write_guard)])
 @commits
 def update_procedure(
     code: str, body: ProcedureUpdate, who: Actor = Depends(official), session: Session = Depends(db)
@@ -84,7 +79,7 @@ def dossier(dossier_id: int, request: Request, session: Session = Depends(db)) -
 
 
 @router.post(
-    "/dossiers/{dossier_id}/{action}", response_model=DossierOut, dependencies=[Depends(_csrf_unless_token)]
+    "/dossiers/{dossier_id}/{action}", response_model=DossierOut, dependencies=[Depends(api_write_guard)]
 )
 @commits
 def dossier_action(

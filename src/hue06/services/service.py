@@ -1051,7 +1051,7 @@ def handle_payment_callback(
             "",
             {"gateway": gateway.name, "reason": exc.code},
         )
-        exc.keep_changes = True  # type: ignore[attr-defined]
+        exc.kept()
         raise
     seen = session.scalar(
         select(PaymentCallback.id).where(
@@ -1172,8 +1172,8 @@ def desk_identify(session: Session, actor: Actor, qr_string: str) -> Any:
             "services.desk_mismatch",
             "Thông tin trên thẻ không khớp với CSDL dân cư; không mở được hồ sơ.",
             "The card's details do not match the population register; no dossier was opened.",
+            keep_changes=True,
         )
-        err.keep_changes = True  # type: ignore[attr-defined]
         raise err
     audit.record(session, actor, "desk.identity_checked", "resident", qr.personal_id)
     return resident

@@ -20,8 +20,9 @@ from hue06.services import eform, files, service, stats
 from hue06.services.models import Dossier, Procedure
 from hue06.services.payments import SimulatorGateway
 from hue06.services.signing import ProvinceSigner
-from hue06.web.deps import SignInRequired, csrf_protect, db, official_page
+from hue06.web.deps import SignInRequired, csrf_protect, official_page
 from hue06.web.templating import render
+from hue06.web.transaction import db, keeps_changes
 
 
 def commits(fn):  # type: ignore[no-untyped-def]
@@ -981,7 +982,8 @@ def desk_start(
         try:
             d = service.desk_start(session, who, qr, procedure)
         except Hue06Error as exc:
-            if getattr(exc, "keep_changes", False):
+            # The page is shown again with the error: end the unit of work here by the same rule.
+            if keeps_changes(exc.status_code, exc):
                 session.commit()
             else:
                 session.rollback()

@@ -25,7 +25,8 @@ from hue06.steering.schemas import (
     UnitCount,
     UnitOut,
 )
-from hue06.web.deps import db, official, require_role
+from hue06.web.deps import official, require_role
+from hue06.web.transaction import db
 
 router = APIRouter(prefix="/api/v1/steering", tags=["steering"])
 

@@ -29,11 +29,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from hue06.core import admin_units, audit
-from hue06.core.db import bulk_insert, import_all_models, make_engine
+from hue06.core.db import bulk_insert, make_engine
 from hue06.core.errors import InvalidInput
 from hue06.core.personal_id import BIRTH_PROVINCE_CODES
 from hue06.core.security import SYSTEM
 from hue06.core.text import fold
+from hue06.modules import import_all_models
 from hue06.registry.geo import commune_bbox
 from hue06.registry.models import DigitalAddress, Household, Resident
 from hue06.synth import names as N

@@ -6,7 +6,6 @@ itself, so personal IDs and search words never reach a log file.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,14 +23,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hue06 import __version__
+from hue06 import __version__, modules
 from hue06.core.config import Settings, load_settings
-from hue06.core.db import MODULES, POOL_SIZE, make_engine, make_sessionmaker
+from hue06.core.db import POOL_SIZE, make_engine, make_sessionmaker
 from hue06.core.errors import Hue06Error
 from hue06.core.security import Actor, new_token
 from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE, SignInRequired, login_redirect
 from hue06.web.i18n import pick_lang
 from hue06.web.templating import render
+from hue06.web.transaction import keeps_changes
 
 log = logging.getLogger("hue06.access")
 
@@ -83,11 +83,11 @@ class UnitOfWork:
                 status_seen.append(status)
                 error = state.error
                 if not session.in_transaction():
-                    pass  # nothing to end (the route committed in its own thread, or never used the DB)
-                elif status >= 500 or (error is not None and not getattr(error, "keep_changes", False)):
-                    await run_in_threadpool(session.rollback)
-                else:
+                    pass  # nothing to end (the route ended it with `finished`, or never used the DB)
+                elif keeps_changes(status, error):
                     await run_in_threadpool(session.commit)
+                else:
+                    await run_in_threadpool(session.rollback)
                 headers = MutableHeaders(scope=message)
                 if CSRF_COOKIE not in request.cookies:
                     headers.append("set-cookie", _cookie(CSRF_COOKIE, csrf, secure=secure, httponly=True))
@@ -191,14 +191,8 @@ def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-d
 
 
 def _include_module_routers(app: FastAPI) -> None:
-    for name in (*MODULES, "synth"):
-        for part in ("api", "views"):
-            try:
-                module = importlib.import_module(f"hue06.{name}.{part}")
-            except ModuleNotFoundError as exc:
-                if exc.name in (f"hue06.{name}.{part}", f"hue06.{name}"):
-                    continue
-                raise
+    for part in ("api", "views"):
+        for _name, module in modules.parts(part, extra=True):
             router = getattr(module, "router", None)
             if router is not None:
                 app.include_router(router)

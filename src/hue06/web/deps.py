@@ -1,7 +1,8 @@
 """What routes depend on: the request's database session, the actor, roles, CSRF.
 
-Routes stay thin: `db` gives the unit of work (committed by the middleware when the request
-succeeds), `official`/`actor` give who is asking, `csrf_protect` guards every form post.
+Routes stay thin: `web.transaction.db` gives the unit of work (the transaction policy is written
+there), `official`/`actor` give who is asking, `csrf_protect` guards every form post and
+`api_write_guard` every JSON write.
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy.orm import Session
 
 from hue06.core.errors import Forbidden, Unauthenticated
 from hue06.core.security import Actor, constant_equals
 
 SESSION_COOKIE = "hue06_session"
 CSRF_COOKIE = "hue06_csrf"
-
-
-def db(request: Request) -> Session:
-    return request.state.db
 
 
 def client_ip(request: Request) -> str:
@@ -74,6 +70,19 @@ async def csrf_protect(request: Request) -> None:
             "csrf",
             "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
             "The form has expired or is not valid. Please reload the page and try again.",
+        )
+
+
+async def api_write_guard(request: Request) -> None:
+    """JSON writes: a script sends its bearer token (which a cross-site page cannot), a browser page
+    must echo the CSRF cookie in `X-CSRF-Token`."""
+    if request.headers.get("authorization", "")[:7].lower() == "bearer ":
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not constant_equals(sent, expected):
+        raise Forbidden(
+            "csrf", "Thiếu mã chống giả mạo (X-CSRF-Token).", "Missing or wrong X-CSRF-Token header."
         )
 
 

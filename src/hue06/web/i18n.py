@@ -7,9 +7,10 @@ No compile step: the .po file is read directly, so `make demo` needs nothing mor
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 
 from babel.messages.pofile import read_po
+
+from hue06 import modules
 
 LANGS = ("vi", "en")
 
@@ -17,19 +18,8 @@ LANGS = ("vi", "en")
 @lru_cache(maxsize=1)
 def _catalog_en() -> dict[str, str]:
     merged: dict[str, str] = {}
-    base = resources.files("hue06")
-    for module in (
-        "web",
-        "registry",
-        "identity",
-        "quality",
-        "services",
-        "lodging",
-        "exchange",
-        "insights",
-        "steering",
-    ):
-        po = base / module / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    for _name, folder in modules.folders("translations"):
+        po = folder / "en" / "LC_MESSAGES" / "messages.po"
         if not po.is_file():
             continue
         with po.open("rb") as fh:

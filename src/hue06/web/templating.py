@@ -10,20 +10,16 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-from hue06.core.db import MODULES
+from hue06 import modules
 from hue06.web.i18n import translate
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _loaders() -> list[PackageLoader]:
-    loaders = [PackageLoader("hue06.web", "templates")]
-    for name in (*MODULES, "synth"):
-        try:
-            loaders.append(PackageLoader(f"hue06.{name}", "templates"))
-        except (ValueError, ModuleNotFoundError):
-            continue
-    return loaders
+    return [
+        PackageLoader(f"hue06.{name}", "templates") for name, _ in modules.folders("templates", extra=True)
+    ]
 
 
 def vn_number(value: float | int | None, decimals: int = 0) -> str:
