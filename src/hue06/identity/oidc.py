@@ -6,7 +6,7 @@ turns Authlib's `(status, body, headers)` into Starlette responses and keeps eve
 request's database session. One server object is built per request (cheap: it only registers
 classes), so no state is shared between threads.
 
-Policy, beyond what Authlib enforces on its own (see docs/decisions/identity-oidc.md):
+Policy, beyond what Authlib enforces on its own (see docs/decisions/0005-identity-oidc.md):
 - authorization code flow only, PKCE with S256 required of every client, `plain` refused;
 - redirect URIs matched exactly, `redirect_uri` required; `nonce` required for `openid`;
 - a code used twice is refused and every token issued from it is revoked;

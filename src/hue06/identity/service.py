@@ -49,7 +49,7 @@ from hue06.identity.models import (
 )
 from hue06.identity.sms import SmsSender
 
-# Authentication context classes (the `acr` claim). Documented in docs/decisions/identity-oidc.md.
+# Authentication context classes (the `acr` claim). Documented in docs/decisions/0005-identity-oidc.md.
 ACR_LOA1 = "urn:hue06:loa:1"  # self-registered account, password (and any second factor)
 ACR_LOA2 = "urn:hue06:loa:2"  # card checked in person by an official, password + TOTP
 ACR_VALUES = (ACR_LOA1, ACR_LOA2)
@@ -390,7 +390,7 @@ def official_mfa_step(official: Official, production: bool) -> str | None:
     """ "totp" when the official has a second factor, "enrol" when one is required but missing.
 
     Officials created without a TOTP secret must enrol on their first login in production; in
-    development and tests they sign in with the password alone (docs/decisions/identity-mfa.md).
+    development and tests they sign in with the password alone (docs/decisions/0004-identity-mfa.md).
     """
     if official.totp_secret:
         return "totp"

@@ -3,7 +3,7 @@
 The run itself is all-or-nothing (quality.service.verify writes in one transaction at the end),
 so a server that dies mid-run loses only the job, never half a run; the official starts it again.
 Jobs live in this process's memory: serve with one worker for uploads of very large files, or run
-them with `hue06 quality verify` (see docs/decisions/quality-jurisdiction.md).
+them with `hue06 quality verify` (see docs/decisions/0007-quality-jurisdiction.md).
 """
 
 from __future__ import annotations

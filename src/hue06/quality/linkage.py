@@ -14,7 +14,7 @@ two equally good people each get at most one half, so an ambiguous row goes to r
 being linked to whichever came first.
 
 The model is data, not code: `settings(...)` builds a Splink settings dict that runs unchanged on
-DuckDB (here) and on Spark (see `docs/decisions/quality-linkage.md`).
+DuckDB (here) and on Spark (see `docs/decisions/0008-quality-linkage.md`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ caller commits). A crash before that leaves nothing; the same file run again giv
 Jurisdiction: the run's totals are the province's business (province, auditor and admin roles
 see them whole); a district or commune official sees only the rows, the per-commune lines and
 the review items of their own communes, and the review screen never shows a register record
-outside the official's communes (see docs/decisions/quality-jurisdiction.md).
+outside the official's communes (see docs/decisions/0007-quality-jurisdiction.md).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 per agency and per commune, and the Decision 766 indicators the data supports.
 
 One grouped SQL scan over the period (by procedure, agency and commune) feeds every table; the
-roll-ups are done in Python over a few thousand groups. Definitions (docs/decisions/services-statistics.md):
+roll-ups are done in Python over a few thousand groups. Definitions (docs/decisions/0011-services-statistics.md):
 a dossier counts in the period of its submission; *on time* = finished (result returned or
 refused) on or before its due date; *overdue* = finished after it, or still open after it.
 """

@@ -6,7 +6,7 @@ của Chính phủ"... Overdue detection needs a date, so every form that occurs
 with the last day the task may be done (`due`). Text that matches no known form raises
 `DeadlineError` so the import can say which row is wrong instead of guessing.
 
-Readings chosen (see docs/decisions/steering-deadlines.md):
+Readings chosen (see docs/decisions/0012-steering-deadlines.md):
 - "Trong tháng/quý/năm X" and bare "Tháng/Quý/Năm X": due on the last day of that period.
 - "Trước ngày D" is read strictly: due the day before D. "Trước tháng M/Y": due the last day of M-1.
 - A bare date, "đến ngày D", "chậm nhất ngày D": due on D.

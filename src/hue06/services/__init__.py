@@ -1,0 +1,1 @@
+"""Public services: catalogue, dossiers, e-forms, deadlines, payments, signed results."""
