@@ -233,6 +233,12 @@ def make_personal_id(province_code: str, gender: str, birth_year: int, serial: i
     return f"{code}{century_digit}{birth_year % 100:02d}{serial:06d}"
 
 
+def has_id_shape(s: str) -> bool:
+    """True for exactly 12 ASCII digits: the shape of a personal ID, before its parts are checked
+    (a lookup key, not a validation — use `parse_personal_id` to check the parts)."""
+    return isinstance(s, str) and len(s) == 12 and s.isascii() and s.isdigit()
+
+
 def is_cmnd(s: str) -> bool:
     """True for an old identity-card number (CMND): exactly 9 digits."""
     if not isinstance(s, str):
