@@ -82,7 +82,7 @@ def build(ctx: DemoContext, seed: int = 6) -> list[str]:
         with progress() as bar:
             build_province(ctx.settings.database_url, ctx.residents, seed, progress=bar)
     lines = ["Cán bộ / officials (mật khẩu / password: " + ctx.password + "):", *_ensure_officials(ctx)]
-    for _name, module in modules.parts("demo"):
+    for _name, module in modules.demo_parts():
         lines.extend(module.setup(ctx))
     return lines
 

@@ -18,6 +18,9 @@ from types import ModuleType
 MODULES: tuple[str, ...] = ("registry", "identity", "quality", "services", "steering")
 # Not a capability, but it has commands and pages of its own.
 EXTRA: tuple[str, ...] = ("synth",)
+# `make demo` builds each module's part in this order: synth's part (synthetic dossiers, written
+# through the services' own loader) comes after the services' catalogue and before steering.
+DEMO_ORDER: tuple[str, ...] = ("registry", "identity", "quality", "services", "synth", "steering")
 
 
 def part(name: str, part_name: str) -> ModuleType | None:
@@ -36,6 +39,14 @@ def parts(part_name: str, *, extra: bool = False) -> Iterator[tuple[str, ModuleT
     """Every module's `part_name` file that exists, with the module's name."""
     for name in (*MODULES, *EXTRA) if extra else MODULES:
         found = part(name, part_name)
+        if found is not None:
+            yield name, found
+
+
+def demo_parts() -> Iterator[tuple[str, ModuleType]]:
+    """Every `demo.py` that exists, in `DEMO_ORDER`."""
+    for name in DEMO_ORDER:
+        found = part(name, "demo")
         if found is not None:
             yield name, found
 
