@@ -28,6 +28,7 @@ demo: install
 test: install browser-deps java-deps db-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## Debian's Chromium drives the browser tests through Playwright (no browser download).
@@ -52,6 +53,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-* .pytest_cache

@@ -9,11 +9,13 @@ import sys
 import warnings
 
 import typer
+import uvicorn
 
 from hue06 import modules
 from hue06.cliutil import DbOption, console, fail, open_session, settings_for
 from hue06.core import audit
 from hue06.core.errors import Hue06Error
+from hue06.core.migrate import upgrade
 
 # Library deprecation notices are for developers (pytest shows them), not for operators' terminals.
 warnings.filterwarnings("ignore", message=r".*(httpx module is deprecated|httpx2).*")
@@ -27,7 +29,6 @@ app.add_typer(audit_app, name="audit")
 @app.command()
 def init(db: str | None = DbOption) -> None:
     """Create or upgrade the database schema (Alembic, every module)."""
-    from hue06.core.migrate import upgrade
 
     settings = settings_for(db)
     upgrade(settings.database_url)
@@ -42,7 +43,6 @@ def serve(
     workers: int = typer.Option(1, help="Uvicorn worker processes."),
 ) -> None:
     """Serve the web app and the JSON API."""
-    import uvicorn
 
     if db:
         os.environ["HUE06_DATABASE_URL"] = db

@@ -11,17 +11,24 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 
 import typer
+import uvicorn
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from hue06 import modules
-from hue06.cliutil import DbOption, console, settings_for
+from hue06.cliutil import DbOption, console, progress, settings_for
 from hue06.core.config import Settings
 from hue06.core.db import make_engine, make_sessionmaker, session_scope
+from hue06.core.migrate import upgrade
+from hue06.identity import service as identity
+from hue06.registry import service as registry
+from hue06.synth.province import build_province
+from hue06.web.app import create_app
 
 DEMO_PASSWORD_ENV = "HUE06_DEMO_PASSWORD"  # noqa: S105 - the variable's name, not a password
 DEMO_OFFICIALS = (
@@ -44,13 +51,11 @@ class DemoContext:
 
 def _demo_password() -> str:
     """Demo accounts get a password from the environment, or a fresh one printed once."""
-    import secrets
 
     return os.environ.get(DEMO_PASSWORD_ENV) or f"hue06-{secrets.token_hex(4)}"
 
 
 def _ensure_officials(ctx: DemoContext) -> list[str]:
-    from hue06.identity import service as identity
 
     lines = []
     with session_scope(ctx.session_factory) as session:
@@ -65,20 +70,15 @@ def _ensure_officials(ctx: DemoContext) -> list[str]:
 
 
 def _province_size(ctx: DemoContext) -> int:
-    from hue06.registry import service as registry
 
     with session_scope(ctx.session_factory) as session:
         return int(registry.register_counts(session)["residents"])
 
 
 def build(ctx: DemoContext, seed: int = 6) -> list[str]:
-    from hue06.core.migrate import upgrade
-    from hue06.synth.province import build_province
 
     upgrade(ctx.settings.database_url)
     if _province_size(ctx) == 0:
-        from hue06.cliutil import progress
-
         with progress() as bar:
             build_province(ctx.settings.database_url, ctx.residents, seed, progress=bar)
     lines = ["Cán bộ / officials (mật khẩu / password: " + ctx.password + "):", *_ensure_officials(ctx)]
@@ -88,9 +88,6 @@ def build(ctx: DemoContext, seed: int = 6) -> list[str]:
 
 
 async def _serve_all(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
-    from hue06.web.app import create_app
 
     servers = [
         uvicorn.Server(

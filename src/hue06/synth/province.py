@@ -28,9 +28,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from hue06.cliutil import console, fail, out, progress, settings_for
 from hue06.core import admin_units, audit
 from hue06.core.db import bulk_insert, make_engine
-from hue06.core.errors import InvalidInput
+from hue06.core.errors import Hue06Error, InvalidInput
+from hue06.core.migrate import upgrade
 from hue06.core.personal_id import BIRTH_PROVINCE_CODES
 from hue06.core.security import SYSTEM
 from hue06.core.text import fold
@@ -806,9 +808,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Build a synthetic province into an empty register (all or nothing)."""
-        from hue06.cliutil import console, fail, out, progress, settings_for
-        from hue06.core.errors import Hue06Error
-        from hue06.core.migrate import upgrade
 
         settings = settings_for(db)
         upgrade(settings.database_url)

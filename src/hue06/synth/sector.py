@@ -26,10 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from openpyxl import Workbook
+from openpyxl.worksheet.cell_range import CellRange
 
+from hue06.cliutil import console, open_session
+from hue06.cliutil import out as stdout
+from hue06.cliutil import progress as progress_bar
 from hue06.core import admin_units
 from hue06.core.errors import InvalidInput
 from hue06.core.text import remove_marks, tcvn3_to_unicode, vni_to_unicode
+from hue06.registry import service as registry
 
 KINDS = (
     "health_insurance",
@@ -710,8 +716,6 @@ def write_sector(
 def _write_xlsx(layout: Layout, lines: list[list[str]], out: Path) -> None:
     """One sheet per million rows (a sheet holds 1,048,576), each with the header again;
     the title's and the two-row header's cells merged as offices do."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.cell_range import CellRange
 
     head_len = len(layout.title) + 2 + (1 if layout.sub_headers else 0)
     head, data = lines[:head_len], lines[head_len:]
@@ -789,10 +793,6 @@ def register(app: typer.Typer) -> None:
         encoding: str = typer.Option("utf-8", "--encoding", help="utf-8, utf-16, cp1258, tcvn3 or vni."),
     ) -> None:
         """Derive a sector's file from the register, with realistic errors and a truth file."""
-        from hue06.cliutil import console, open_session
-        from hue06.cliutil import out as stdout
-        from hue06.cliutil import progress as progress_bar
-        from hue06.registry import service as registry
 
         with progress_bar() as bar:
             task = bar.add_task("Đọc CSDL dân cư / reading the register", total=None)

@@ -28,6 +28,7 @@ from hue06.core.config import Settings, load_settings
 from hue06.core.db import POOL_SIZE, make_engine, make_sessionmaker
 from hue06.core.errors import Hue06Error
 from hue06.core.security import Actor, new_token
+from hue06.identity import service as identity
 from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE, SignInRequired, login_redirect
 from hue06.web.i18n import pick_lang
 from hue06.web.templating import render
@@ -170,15 +171,11 @@ def _recent_api_actor(app: FastAPI, request: Request) -> Actor | None:
     token = _api_token(request) if app.state.load_actor is _load_actor else None
     if token is None:
         return None
-    from hue06.identity import service as identity
-
     return identity.cached_api_actor(token, request.client.host if request.client else "")
 
 
 def _load_actor(request: Request, session) -> None:  # type: ignore[no-untyped-def]
     """Who is asking: a browser session cookie or an `Authorization: Bearer` API token."""
-    from hue06.identity import service as identity
-
     token = _api_token(request)
     ip = request.client.host if request.client else ""
     if token is not None:
