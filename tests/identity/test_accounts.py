@@ -18,6 +18,7 @@ from tests.identity.factories import CITIZEN_PASSWORD, citizen_sign_in, form_csr
 from hue06.core.db import utcnow
 from hue06.identity import service
 from hue06.identity.models import ApiToken
+from hue06.identity.service import _common, challenges, tokens
 from hue06.identity.sms import read_outbox
 from hue06.identity.testing import TEST_TOTP_SECRET, sign_in_official, totp_code
 
@@ -149,13 +150,13 @@ def test_hard_limit_of_100_consecutive_failures(session, make_citizen):
     _a, resident, _ = make_citizen()
     for _ in range(service.HARD_LIMIT - 1):
         service.record_failure(session, "citizen", resident.personal_id, "")
-    row = session.get(LoginThrottle, service._acct_key("citizen", resident.personal_id))
+    row = session.get(LoginThrottle, _common._acct_key("citizen", resident.personal_id))
     row.locked_until = None  # the back-off has passed
     session.commit()
     with pytest.raises(Hue06Error):
         service.authenticate_citizen(session, resident.personal_id, "sai", "10.0.0.9")
     session.commit()
-    row = session.get(LoginThrottle, service._acct_key("citizen", resident.personal_id))
+    row = session.get(LoginThrottle, _common._acct_key("citizen", resident.personal_id))
     row.locked_until = None
     session.commit()
     with pytest.raises(Hue06Error) as exc:
@@ -381,9 +382,9 @@ def test_otp_step_is_never_accepted_twice_and_drift_is_one_step(session, make_ci
     import time
 
     step = int(time.time()) // 30
-    assert service._check_totp(secret, pyotp.TOTP(secret).at(step * 30), step) is None
-    assert service._check_totp(secret, pyotp.TOTP(secret).at((step + 1) * 30), step) == step + 1
-    assert service._check_totp(secret, pyotp.TOTP(secret).at((step + 3) * 30), None) is None
+    assert challenges._check_totp(secret, pyotp.TOTP(secret).at(step * 30), step) is None
+    assert challenges._check_totp(secret, pyotp.TOTP(secret).at((step + 1) * 30), step) == step + 1
+    assert challenges._check_totp(secret, pyotp.TOTP(secret).at((step + 3) * 30), None) is None
 
 
 def test_registration_accepts_short_vietnamese_dates(web, make_resident, settings):
@@ -441,7 +442,7 @@ def test_a_revoked_api_token_is_refused(client, make_official, session, monkeypa
     assert _audit(session)[-1].action == "api_token.revoked"
 
     # revoked behind the server's back (another process): refused once the cache window has passed
-    monkeypatch.setattr(service, "API_TOKEN_CACHE_SECONDS", 0.2)
+    monkeypatch.setattr(tokens, "API_TOKEN_CACHE_SECONDS", 0.2)
     service.forget_api_tokens()
     assert client.get("/api/v1/me/sessions", headers={"Authorization": f"Bearer {keep}"}).status_code == 200
     session.execute(sa_update(ApiToken).values(revoked_at=utcnow()))
