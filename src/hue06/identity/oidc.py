@@ -79,16 +79,13 @@ CODE_SECONDS = 300
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 ALGORITHMS = ("RS256", "ES256")
 
-# What each scope lets an app read, as the consent page names it.
-USER_SCOPES: dict[str, tuple[str, str]] = {
-    "openid": (
-        "Mã định danh tài khoản (không phải số định danh cá nhân)",
-        "An account identifier (not your ID number)",
-    ),
-    "profile": ("Họ tên, giới tính, ngày sinh", "Your name, gender and date of birth"),
-    "address": ("Địa chỉ thường trú", "Your permanent address"),
-    "phone": ("Số điện thoại đã xác thực", "Your verified phone number"),
-    "personal_id": ("Số định danh cá nhân", "Your personal ID number"),
+# What each scope lets an app read, as the consent page names it (English in the catalogue).
+USER_SCOPES: dict[str, str] = {
+    "openid": "Mã định danh tài khoản (không phải số định danh cá nhân)",
+    "profile": "Họ tên, giới tính, ngày sinh",
+    "address": "Địa chỉ thường trú",
+    "phone": "Số điện thoại đã xác thực",
+    "personal_id": "Số định danh cá nhân",
 }
 CLAIMS_SUPPORTED = [
     "sub",

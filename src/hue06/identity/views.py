@@ -8,17 +8,22 @@ import io
 import time
 from urllib.parse import urlencode, urlparse
 
+import segno
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from hue06.core import audit
 from hue06.core.errors import Hue06Error, InvalidInput
 from hue06.identity import oidc, service
+from hue06.identity.models import LoginChallenge
 from hue06.identity.sms import get_sender
+from hue06.registry import service as registry
 from hue06.web.deps import SESSION_COOKIE, client_ip, csrf_protect, official
+from hue06.web.i18n import translate
 from hue06.web.templating import render
-from hue06.web.transaction import db
+from hue06.web.transaction import db, finished
 
 router = APIRouter(include_in_schema=False)
 MFA_COOKIE = "hue06_mfa"
@@ -43,19 +48,22 @@ def _lang(request: Request) -> str:
     return getattr(request.state, "lang", "vi")
 
 
+def _missing(request: Request, *fields: tuple[str, bool, str]) -> dict[str, str]:
+    """The message of each (field, missing, Vietnamese message) that is missing, in the page's language."""
+    lang = _lang(request)
+    return {name: translate(message, lang) for name, missing, message in fields if missing}
+
+
 def _sign_in(request: Request, session: Session, who: service.Authenticated, next_url: str) -> Response:
     """Start a browser session (ending the one this browser had) and go on."""
     settings = request.app.state.settings
-    service.end_session(session, request.cookies.get(SESSION_COOKIE))
-    new = service.start_session(
+    new = service.replace_session(
         session,
-        who.subject_kind,
-        who.subject_id,
+        request.cookies.get(SESSION_COOKIE),
+        who,
         settings.session_hours,
         client_ip(request),
         request.headers.get("user-agent", ""),
-        acr=who.acr,
-        amr=who.amr,
     )
     response = RedirectResponse(_safe_next(next_url), status_code=303)
     response.set_cookie(
@@ -70,10 +78,16 @@ def _sign_in(request: Request, session: Session, who: service.Authenticated, nex
     return response
 
 
-def _to_challenge(
-    request: Request, session: Session, kind: str, subject_id: int, purpose: str, next_url: str
+def _signed_in_or_challenged(
+    request: Request, session: Session, step: service.Authenticated | service.Challenge, next_url: str
 ) -> Response:
-    ch = service.begin_challenge(session, kind, subject_id, purpose, client_ip(request))
+    """Signed in with the password alone, or on to the second factor."""
+    if isinstance(step, service.Authenticated):
+        return _sign_in(request, session, step, next_url)
+    return _to_challenge(request, step, next_url)
+
+
+def _to_challenge(request: Request, ch: service.Challenge, next_url: str) -> Response:
     response = RedirectResponse("/login/totp?" + urlencode({"next": _safe_next(next_url)}), status_code=303)
     response.set_cookie(
         MFA_COOKIE,
@@ -84,11 +98,6 @@ def _to_challenge(
         max_age=service.CHALLENGE_MINUTES * 60,
     )
     return response
-
-
-def _commit_failure(session: Session) -> None:
-    """A refused attempt keeps its trace (failure counts, audit entry) even though we answer 4xx."""
-    session.commit()
 
 
 # --------------------------------------------------------------------------- officials
@@ -107,26 +116,24 @@ def login(
     next: str = Form("/"),
     session: Session = Depends(db),
 ) -> Response:
-    errors: dict[str, str] = {}
-    lang = _lang(request)
-    if not username.strip():
-        errors["username"] = "Enter your username" if lang == "en" else "Nhập tên đăng nhập"
-    if not password:
-        errors["password"] = "Enter your password" if lang == "en" else "Nhập mật khẩu"
+    errors = _missing(
+        request,
+        ("username", not username.strip(), "Nhập tên đăng nhập"),
+        ("password", not password, "Nhập mật khẩu"),
+    )
     status = 400
     if not errors:
-        try:
-            off = service.authenticate_official(session, username, password, client_ip(request))
-        except Hue06Error as exc:
-            _commit_failure(session)
-            errors["password"] = exc.message(lang)
-            status = exc.status_code if exc.status_code == 429 else 400
-        else:
-            step = service.official_mfa_step(off, request.app.state.settings.is_production)
-            if step:
-                return _to_challenge(request, session, "official", off.id, step, next)
-            service.finish_official_login(session, off, client_ip(request), "pwd")
-            return _sign_in(request, session, service.Authenticated("official", off.id, "", "pwd"), next)
+        # A refused attempt keeps its trace (failure counts, audit entry) though the answer is 4xx.
+        with finished(session):
+            try:
+                step = service.sign_in_official(
+                    session, username, password, client_ip(request), request.app.state.settings.is_production
+                )
+            except Hue06Error as exc:
+                errors["password"] = exc.message(_lang(request))
+                status = exc.status_code if exc.status_code == 429 else 400
+            else:
+                return _signed_in_or_challenged(request, session, step, next)
     return render(
         request,
         "identity/login.html",
@@ -146,9 +153,9 @@ def totp_form(request: Request, next: str = "/", session: Session = Depends(db))
 def _totp_page(
     request: Request,
     session: Session,
-    ch,
+    ch: LoginChallenge,
     next_url: str,
-    errors: dict[str, str],  # type: ignore[no-untyped-def]
+    errors: dict[str, str],
     status: int = 200,
 ) -> Response:
     ctx = {
@@ -166,8 +173,6 @@ def _totp_page(
 
 
 def _qr_svg(data: str) -> str:
-    import segno
-
     buf = io.BytesIO()
     segno.make(data, error="m").save(buf, kind="svg", scale=4, xmldecl=False, svgns=True, border=2)
     return buf.getvalue().decode()
@@ -178,24 +183,26 @@ def totp_submit(
     request: Request, code: str = Form(""), next: str = Form("/"), session: Session = Depends(db)
 ) -> Response:
     token = request.cookies.get(MFA_COOKIE)
-    try:
-        who = service.complete_challenge(session, token, code, client_ip(request))
-    except Hue06Error as exc:
-        _commit_failure(session)
-        ch = service.load_challenge(session, token)
-        if ch is None:
-            target = "/account/login" if exc.code == "mfa.expired" and "/oauth/" in next else "/login"
-            return RedirectResponse(target, status_code=303)
-        return _totp_page(
-            request,
-            session,
-            ch,
-            next,
-            {"code": exc.message(_lang(request))},
-            status=429 if exc.status_code == 429 else 400,
-        )
-    default = "/" if who.subject_kind == "official" else "/account"
-    return _sign_in(request, session, who, next if next != "/" else default)
+    with finished(session):  # a refused code keeps its trace (attempts, failure count, audit entry)
+        try:
+            who = service.complete_challenge(session, token, code, client_ip(request))
+        except Hue06Error as exc:
+            refused = exc
+        else:
+            default = "/" if who.subject_kind == "official" else "/account"
+            return _sign_in(request, session, who, next if next != "/" else default)
+    ch = service.load_challenge(session, token)
+    if ch is None:
+        target = "/account/login" if refused.code == "mfa.expired" and "/oauth/" in next else "/login"
+        return RedirectResponse(target, status_code=303)
+    return _totp_page(
+        request,
+        session,
+        ch,
+        next,
+        {"code": refused.message(_lang(request))},
+        status=429 if refused.status_code == 429 else 400,
+    )
 
 
 @router.post("/logout", dependencies=[Depends(csrf_protect)])
@@ -224,28 +231,22 @@ def citizen_login(
     next: str = Form("/account"),
     session: Session = Depends(db),
 ) -> Response:
-    lang = _lang(request)
-    errors: dict[str, str] = {}
-    if not personal_id.strip():
-        errors["personal_id"] = (
-            "Enter your personal ID number" if lang == "en" else "Nhập số định danh cá nhân"
-        )
-    if not password:
-        errors["password"] = "Enter your password" if lang == "en" else "Nhập mật khẩu"
+    errors = _missing(
+        request,
+        ("personal_id", not personal_id.strip(), "Nhập số định danh cá nhân"),
+        ("password", not password, "Nhập mật khẩu"),
+    )
     status = 400
     if not errors:
-        try:
-            account = service.authenticate_citizen(session, personal_id, password, client_ip(request))
-        except Hue06Error as exc:
-            _commit_failure(session)
-            errors["password"] = exc.message(lang)
-            status = exc.status_code if exc.status_code == 429 else 400
-        else:
-            step = service.citizen_mfa_step(account)
-            if step:
-                return _to_challenge(request, session, "citizen", account.id, step, next)
-            who = service.finish_citizen_login(session, account, client_ip(request))
-            return _sign_in(request, session, who, next)
+        # A refused attempt keeps its trace (failure counts, audit entry) though the answer is 4xx.
+        with finished(session):
+            try:
+                step = service.sign_in_citizen(session, personal_id, password, client_ip(request))
+            except Hue06Error as exc:
+                errors["password"] = exc.message(_lang(request))
+                status = exc.status_code if exc.status_code == 429 else 400
+            else:
+                return _signed_in_or_challenged(request, session, step, next)
     return render(
         request,
         "identity/citizen_login.html",
@@ -277,58 +278,66 @@ def register(
         "date_of_birth": date_of_birth,
         "phone": phone,
     }
-    errors: dict[str, str] = {}
-    for name, vi, en in (
-        ("personal_id", "Nhập số định danh cá nhân", "Enter your personal ID number"),
-        ("full_name", "Nhập họ và tên", "Enter your full name"),
-        ("date_of_birth", "Nhập ngày sinh", "Enter your date of birth"),
-        ("phone", "Nhập số điện thoại", "Enter your phone number"),
-        ("password", "Nhập mật khẩu", "Enter a password"),
-    ):
-        if not form.get(name, password if name == "password" else "").strip():
-            errors[name] = en if lang == "en" else vi
+    errors = _missing(
+        request,
+        ("personal_id", not personal_id.strip(), "Nhập số định danh cá nhân"),
+        ("full_name", not full_name.strip(), "Nhập họ và tên"),
+        ("date_of_birth", not date_of_birth.strip(), "Nhập ngày sinh"),
+        ("phone", not phone.strip(), "Nhập số điện thoại"),
+        ("password", not password.strip(), "Nhập mật khẩu"),
+    )
     if not errors and password != password2:
-        errors["password2"] = "The passwords differ" if lang == "en" else "Hai mật khẩu không giống nhau"
+        errors["password2"] = translate("Hai mật khẩu không giống nhau", lang)
     if not errors:
-        try:
-            flow = service.start_registration(
-                session,
-                get_sender(request.app.state.settings),
-                personal_id,
-                full_name,
-                date_of_birth,
-                phone,
-                password,
-                client_ip(request),
-            )
-        except Hue06Error as exc:
-            _commit_failure(session)
-            field = {"identity.phone": "phone", "personal_id.date": "date_of_birth"}.get(exc.code, "")
-            if exc.code.startswith("password."):
-                field = "password"
-            elif exc.code.startswith(("date", "personal_id")):
-                field = "date_of_birth"
-            errors[field or "personal_id"] = exc.message(lang)
-        else:
-            return render(request, "identity/code.html", {"errors": {}, "flow": flow, "purpose": "register"})
+        with finished(session):  # a refused registration keeps its trace (failure count, audit entry)
+            try:
+                flow = service.start_registration(
+                    session,
+                    get_sender(request.app.state.settings),
+                    personal_id,
+                    full_name,
+                    date_of_birth,
+                    phone,
+                    password,
+                    client_ip(request),
+                )
+            except Hue06Error as exc:
+                errors[_register_field(exc.code)] = exc.message(lang)
+            else:
+                return render(
+                    request, "identity/code.html", {"errors": {}, "flow": flow, "purpose": "register"}
+                )
     return render(request, "identity/register.html", {"errors": errors, "form": form}, status_code=400)
+
+
+def _register_field(code: str) -> str:
+    """The form field a refusal of the registration is shown under."""
+    if code.startswith("password."):
+        return "password"
+    if code == "identity.phone":
+        return "phone"
+    if code.startswith(("date", "personal_id")):
+        return "date_of_birth"
+    return "personal_id"
 
 
 @router.post("/account/register/verify", dependencies=[Depends(csrf_protect)])
 def register_verify(
     request: Request, flow: str = Form(""), code: str = Form(""), session: Session = Depends(db)
 ) -> Response:
-    try:
-        service.verify_registration(session, flow, code, client_ip(request))
-    except Hue06Error as exc:
-        _commit_failure(session)
-        return render(
-            request,
-            "identity/code.html",
-            {"errors": {"code": exc.message(_lang(request))}, "flow": flow, "purpose": "register"},
-            status_code=400,
-        )
-    return render(request, "identity/done.html", {"kind": "registered"})
+    with finished(session):  # a wrong code keeps its trace (the attempt, the audit entry)
+        try:
+            service.verify_registration(session, flow, code, client_ip(request))
+        except Hue06Error as exc:
+            refused = exc
+        else:
+            return render(request, "identity/done.html", {"kind": "registered"})
+    return render(
+        request,
+        "identity/code.html",
+        {"errors": {"code": refused.message(_lang(request))}, "flow": flow, "purpose": "register"},
+        status_code=400,
+    )
 
 
 @router.get("/account/reset")
@@ -338,19 +347,21 @@ def reset_form(request: Request) -> Response:
 
 @router.post("/account/reset", dependencies=[Depends(csrf_protect)])
 def reset_start(request: Request, personal_id: str = Form(""), session: Session = Depends(db)) -> Response:
-    try:
-        flow = service.start_password_reset(
-            session, get_sender(request.app.state.settings), personal_id, client_ip(request)
-        )
-    except Hue06Error as exc:
-        _commit_failure(session)
-        return render(
-            request,
-            "identity/reset.html",
-            {"errors": {"personal_id": exc.message(_lang(request))}, "personal_id": personal_id},
-            status_code=exc.status_code,
-        )
-    return render(request, "identity/code.html", {"errors": {}, "flow": flow, "purpose": "reset"})
+    with finished(session):  # a refused request keeps its trace (the audit entry)
+        try:
+            flow = service.start_password_reset(
+                session, get_sender(request.app.state.settings), personal_id, client_ip(request)
+            )
+        except Hue06Error as exc:
+            refused = exc
+        else:
+            return render(request, "identity/code.html", {"errors": {}, "flow": flow, "purpose": "reset"})
+    return render(
+        request,
+        "identity/reset.html",
+        {"errors": {"personal_id": refused.message(_lang(request))}, "personal_id": personal_id},
+        status_code=refused.status_code,
+    )
 
 
 @router.post("/account/reset/verify", dependencies=[Depends(csrf_protect)])
@@ -365,15 +376,15 @@ def reset_finish(
     lang = _lang(request)
     errors: dict[str, str] = {}
     if password != password2:
-        errors["password2"] = "The passwords differ" if lang == "en" else "Hai mật khẩu không giống nhau"
+        errors["password2"] = translate("Hai mật khẩu không giống nhau", lang)
     if not errors:
-        try:
-            service.finish_password_reset(session, flow, code, password, client_ip(request))
-        except Hue06Error as exc:
-            _commit_failure(session)
-            errors["password" if exc.code.startswith("password.") else "code"] = exc.message(lang)
-        else:
-            return render(request, "identity/done.html", {"kind": "reset"})
+        with finished(session):  # a wrong code keeps its trace (the attempt, the audit entry)
+            try:
+                service.finish_password_reset(session, flow, code, password, client_ip(request))
+            except Hue06Error as exc:
+                errors["password" if exc.code.startswith("password.") else "code"] = exc.message(lang)
+            else:
+                return render(request, "identity/done.html", {"kind": "reset"})
     return render(
         request, "identity/code.html", {"errors": errors, "flow": flow, "purpose": "reset"}, status_code=400
     )
@@ -404,8 +415,6 @@ def account_page(request: Request, session: Session = Depends(db)) -> Response:
         "person": None,
     }
     if kind == "citizen":
-        from hue06.registry import service as registry
-
         account = service.get_citizen(session, subject_id)
         ctx["account"] = account
         ctx["apps"] = oidc.connected_apps(session, subject_id)
@@ -461,33 +470,26 @@ def level2(
 ) -> Response:  # type: ignore[no-untyped-def]
     lang = _lang(request)
     if confirm != "yes":
+        message = translate("Xác nhận đã kiểm tra thẻ và người mang thẻ trực tiếp", lang)
         return render(
             request,
             "identity/level2.html",
-            {
-                "errors": {
-                    "confirm": (
-                        "Confirm that you checked the card and its holder in person"
-                        if lang == "en"
-                        else "Xác nhận đã kiểm tra thẻ và người mang thẻ trực tiếp"
-                    )
-                },
-                "qr": qr,
-                "done": None,
-            },
+            {"errors": {"confirm": message}, "qr": qr, "done": None},
             status_code=400,
         )
-    try:
-        done = service.raise_assurance_level(session, qr, who)
-    except Hue06Error as exc:
-        _commit_failure(session)
-        return render(
-            request,
-            "identity/level2.html",
-            {"errors": {"qr": exc.message(lang)}, "qr": qr, "done": None},
-            status_code=exc.status_code,
-        )
-    return render(request, "identity/level2.html", {"errors": {}, "qr": "", "done": done})
+    with finished(session):  # a refused check keeps its audit entry
+        try:
+            done = service.raise_assurance_level(session, qr, who)
+        except Hue06Error as exc:
+            refused = exc
+        else:
+            return render(request, "identity/level2.html", {"errors": {}, "qr": "", "done": done})
+    return render(
+        request,
+        "identity/level2.html",
+        {"errors": {"qr": refused.message(lang)}, "qr": qr, "done": None},
+        status_code=refused.status_code,
+    )
 
 
 # --------------------------------------------------------------------------- OpenID Connect: authorize and logout
@@ -603,8 +605,6 @@ def _logout(request: Request, form: list[tuple[str, str]], session: Session, con
         )
     result = server.create_endpoint_response("end_session", req)
     service.end_session(session, request.cookies.get(SESSION_COOKIE))
-    from hue06.core import audit
-
     audit.record(
         session,
         request.state.actor or f"ip:{client_ip(request)}",

@@ -15,7 +15,7 @@ from hue06.identity.service.actors import ACR_LOA1, ACR_LOA2, ACR_VALUES, offici
 from hue06.identity.service.challenges import (
     CHALLENGE_MINUTES,
     Authenticated,
-    begin_challenge,
+    Challenge,
     challenge_label,
     complete_challenge,
     load_challenge,
@@ -23,9 +23,7 @@ from hue06.identity.service.challenges import (
 from hue06.identity.service.citizens import (
     account_counts,
     authenticate_citizen,
-    citizen_mfa_step,
     create_citizen_account,
-    finish_citizen_login,
     get_citizen,
     get_citizen_by_personal_id,
     get_citizen_by_resident,
@@ -34,11 +32,8 @@ from hue06.identity.service.citizens import (
 from hue06.identity.service.credentials import new_totp_secret, totp_uri
 from hue06.identity.service.level2 import raise_assurance_level
 from hue06.identity.service.officials import (
-    authenticate_official,
     create_official,
-    finish_official_login,
     get_official_by_username,
-    official_mfa_step,
     reset_password,
     set_official_active,
     set_official_totp,
@@ -58,6 +53,7 @@ from hue06.identity.service.sessions import (
     load_session,
     start_session,
 )
+from hue06.identity.service.signin import replace_session, sign_in_citizen, sign_in_official
 from hue06.identity.service.throttle import FREE_FAILURES, HARD_LIMIT, IP_LIMIT, record_failure
 from hue06.identity.service.tokens import (
     actor_from_api_token,
@@ -76,15 +72,13 @@ __all__ = [
     "HARD_LIMIT",
     "IP_LIMIT",
     "Authenticated",
+    "Challenge",
     "account_counts",
     "actor_for_session",
     "actor_from_api_token",
     "authenticate_citizen",
-    "authenticate_official",
-    "begin_challenge",
     "cached_api_actor",
     "challenge_label",
-    "citizen_mfa_step",
     "complete_challenge",
     "create_api_token",
     "create_citizen_account",
@@ -92,8 +86,6 @@ __all__ = [
     "end_all_sessions",
     "end_session",
     "end_session_by_id",
-    "finish_citizen_login",
-    "finish_official_login",
     "finish_password_reset",
     "forget_api_tokens",
     "get_citizen",
@@ -105,14 +97,16 @@ __all__ = [
     "load_session",
     "new_totp_secret",
     "official_actor",
-    "official_mfa_step",
     "raise_assurance_level",
     "record_failure",
+    "replace_session",
     "reset_password",
     "revoke_api_tokens",
     "set_citizen_credentials",
     "set_official_active",
     "set_official_totp",
+    "sign_in_citizen",
+    "sign_in_official",
     "start_password_reset",
     "start_registration",
     "start_session",
