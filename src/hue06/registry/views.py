@@ -7,6 +7,7 @@ A resident outside the official's jurisdiction gives the same 404 page as an unk
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from hue06.registry import service
 from hue06.registry.schemas import CommuneAddressesOut
 from hue06.web.deps import csrf_protect, official_page
 from hue06.web.templating import render
-from hue06.web.transaction import db
+from hue06.web.transaction import db, finished
 
 router = APIRouter(prefix="/registry", include_in_schema=False)
 
@@ -127,18 +128,17 @@ def resident_page(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    resident = service.get_resident(session, personal_id, who, purpose="xem hồ sơ")
-    household = service.household_view(session, resident.household_id, who) if resident.household_id else None
+    dossier = service.resident_dossier(session, who, personal_id)
     return _page(
         request,
         "registry/resident.html",
         {
-            "r": resident,
-            "household": household,
-            "addresses": service.digital_addresses_of(session, resident),
-            "history": service.resident_history(session, resident),
-            "trail": service.audit_trail(session, who, resident),
-            "birth_province": service.birth_province_name(resident.personal_id),
+            "r": dossier.resident,
+            "household": dossier.household,
+            "addresses": dossier.addresses,
+            "history": dossier.history,
+            "trail": dossier.trail,
+            "birth_province": dossier.birth_province,
             "can_write": _writer(who),
             "done": done,
         },
@@ -158,8 +158,6 @@ def household_page(
 
 def svg_points(data: CommuneAddressesOut, width: int = 640) -> dict[str, Any]:
     """Project lat/lon into an SVG box: x east, y north-up, same scale both ways (cos latitude)."""
-    import math
-
     lat0, lon0, lat1, lon1 = data.bbox
     mid = math.cos(math.radians((lat0 + lat1) / 2))
     span_x = max((lon1 - lon0) * mid, 1e-6)
@@ -273,14 +271,14 @@ def birth_submit(
         "source": source,
     }
     try:
-        baby = service.register_birth(
-            session,
-            who,
-            household_id=household_id,
-            **{**form, "mother_id": mother_id or None, "father_id": father_id or None},
-        )
+        with finished(session):  # a refused birth is rolled back before the form is shown again
+            baby = service.register_birth(
+                session,
+                who,
+                household_id=household_id,
+                **{**form, "mother_id": mother_id or None, "father_id": father_id or None},
+            )
     except InvalidInput as exc:
-        session.rollback()
         household = service.household_view(session, household_id, who)
         return _page(
             request,
@@ -317,9 +315,9 @@ def death_submit(
 ) -> Response:
     _require_writer(who)
     try:
-        service.record_death(session, who, personal_id, date_of_death, source=source)
+        with finished(session):  # a refused death is rolled back before the form is shown again
+            service.record_death(session, who, personal_id, date_of_death, source=source)
     except InvalidInput as exc:
-        session.rollback()
         resident = service.get_resident(session, personal_id, who, purpose="khai tử")
         return _page(
             request,
@@ -381,27 +379,27 @@ def move_submit(
     except ValueError:
         hid = -1
     try:
-        if hid == -1:
-            raise InvalidInput(
-                "household.unknown",
-                "Mã hộ phải là một số.",
-                "The household number must be a number.",
-                field="household_id",
+        with finished(session):  # a refused move is rolled back before the form is shown again
+            if hid == -1:
+                raise InvalidInput(
+                    "household.unknown",
+                    "Mã hộ phải là một số.",
+                    "The household number must be a number.",
+                    field="household_id",
+                )
+            service.record_move(
+                session,
+                who,
+                personal_id,
+                to_commune_code=to_commune_code,
+                address_detail=address_detail,
+                household_id=hid,
+                kind=kind,
+                date_from=date_from,
+                date_to=date_to or None,
+                source=source,
             )
-        service.record_move(
-            session,
-            who,
-            personal_id,
-            to_commune_code=to_commune_code,
-            address_detail=address_detail,
-            household_id=hid,
-            kind=kind,
-            date_from=date_from,
-            date_to=date_to or None,
-            source=source,
-        )
     except InvalidInput as exc:
-        session.rollback()
         resident = service.get_resident(session, personal_id, who, purpose="thay đổi cư trú")
         return _page(
             request,
