@@ -7,8 +7,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hue06.core.audit import AuditEntry
 from hue06.core.personal_id import make_personal_id
 from hue06.core.security import Actor
 from hue06.core.text import fold, normalize_text, split_name
@@ -146,9 +148,6 @@ def family(register: Register, session: Session) -> dict[str, Any]:
 @pytest.fixture
 def entries(session: Session) -> Callable[..., list[Any]]:
     """Audit entries, newest first, optionally of one action."""
-    from sqlalchemy import select
-
-    from hue06.core.audit import AuditEntry
 
     def _entries(action: str | None = None) -> list[AuditEntry]:
         stmt = select(AuditEntry).order_by(AuditEntry.seq.desc())

@@ -85,8 +85,7 @@ def history(
     personal_id: str, who: Actor = Depends(reader), session: Session = Depends(db)
 ) -> list[ResidentChangeOut]:
     with finished(session):
-        resident = service.get_resident(session, personal_id, who, purpose="history")
-        return service.resident_history(session, resident)
+        return service.history_of(session, who, personal_id)
 
 
 @router.get("/households/{household_id}", response_model=HouseholdOut, summary="A household and its members")

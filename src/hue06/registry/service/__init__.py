@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hue06.registry.service._common import MAX_OFFSET, MAX_PAGE, MAX_QUERY_LENGTH
 from hue06.registry.service.changes import correct_resident, record_death, register_birth
-from hue06.registry.service.households import commune_addresses, household_view, resident_history
+from hue06.registry.service.households import commune_addresses, history_of, household_view
 from hue06.registry.service.moves import record_move
 from hue06.registry.service.pages import communes_for, resident_dossier
 from hue06.registry.service.reads import (
@@ -36,6 +36,7 @@ __all__ = [
     "correct_resident",
     "get_resident",
     "get_resident_by_id",
+    "history_of",
     "household_view",
     "iter_register",
     "lookup_many",
@@ -46,6 +47,5 @@ __all__ = [
     "register_birth",
     "register_counts",
     "resident_dossier",
-    "resident_history",
     "search_residents",
 ]

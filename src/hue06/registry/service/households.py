@@ -23,6 +23,7 @@ from hue06.registry.schemas import (
     ResidentOut,
 )
 from hue06.registry.service._common import BASE_VERSION, admin_units_unknown, full_address, place
+from hue06.registry.service.reads import get_resident
 
 
 def _household_or_404(session: Session, household_id: int, actor: Actor) -> Household:
@@ -117,6 +118,12 @@ def resident_history(session: Session, resident: ResidentOut, limit: int = 100) 
         )
         for c in rows
     ]
+
+
+def history_of(session: Session, actor: Actor, personal_id: str) -> list[ResidentChangeOut]:
+    """A resident's change history, for whoever may read the record (the read is audited)."""
+    resident = get_resident(session, personal_id, actor, purpose="history")
+    return resident_history(session, resident)
 
 
 def digital_addresses_of(session: Session, resident: ResidentOut) -> list[DigitalAddressOut]:
