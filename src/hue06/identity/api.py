@@ -5,16 +5,14 @@ and one's own sessions. OAuth errors are answered in the shape RFC 6749 names
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from hue06.core.security import Actor
 from hue06.identity import keys, oidc, service
+from hue06.identity.schemas import LevelIn, LevelOut, SessionOut
 from hue06.web.deps import api_write_guard, login_required_error, official
 from hue06.web.transaction import db, finished
 
@@ -103,17 +101,6 @@ def introspect(
 # --------------------------------------------------------------------------- one's own sessions
 
 
-class SessionOut(BaseModel):
-    id: int
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    ip: str
-    user_agent: str
-    acr: str
-    current: bool
-
-
 def _me(request: Request, session: Session) -> tuple[Actor, str, int, int | None]:
     """Who is asking and which sessions are theirs: a signed-in browser or an official's API token."""
     who: Actor | None = getattr(request.state, "actor", None)
@@ -154,17 +141,6 @@ def end_my_session(session_id: int, request: Request, session: Session = Depends
     who, kind, subject_id, _current = _me(request, session)
     service.end_session_by_id(session, who, kind, subject_id, session_id)
     return Response(status_code=204)
-
-
-class LevelIn(BaseModel):
-    qr: str
-
-
-class LevelOut(BaseModel):
-    account_id: int
-    level: int
-    checked_by: str
-    checked_at: datetime
 
 
 @router.post("/api/v1/identity/level2", response_model=LevelOut, dependencies=[Depends(api_write_guard)])

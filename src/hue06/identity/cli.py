@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pyotp
 import typer
 
 from hue06.cliutil import DbOption, console, open_session, out, settings_for
@@ -83,8 +84,6 @@ def user_totp_code(
     db: str | None = DbOption,
 ) -> None:
     """Print the current TOTP code of an official (or a citizen): development and demo only."""
-    import pyotp
-
     settings = settings_for(db)
     if settings.is_production:
         console.print("[red]Không dùng trong môi trường production.[/red] / Not available in production.")

@@ -14,6 +14,7 @@ from datetime import date
 from hue06.core.db import session_scope
 from hue06.identity import keys, oidc, service
 from hue06.identity.demo_app import TITLE, client_file
+from hue06.registry import service as registry
 
 DEMO_PORT = 8001
 DEMO_REDIRECT = f"http://127.0.0.1:{DEMO_PORT}/callback"
@@ -22,8 +23,6 @@ DEMO_OFFICIALS = ("tinh", "huyen", "xa", "kiemtra", "quantri")
 
 def _pick_resident(session):  # type: ignore[no-untyped-def]
     """An adult, living resident of the synthetic province (first batch of the register)."""
-    from hue06.registry import service as registry
-
     today = date.today()
     for batch in registry.iter_register(session, batch=500):
         for row in batch:

@@ -68,14 +68,7 @@ def create_demo_app(
         same_site="lax",
         https_only=issuer.startswith("https://"),
     )
-    oauth = OAuth()
-    oauth.register(
-        "hue06",
-        client_id=client_id,
-        client_secret=client_secret,
-        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_kwargs={"scope": scope, "code_challenge_method": "S256"},
-    )
+    oauth = _oauth_client(issuer, client_id, client_secret, scope)
     users: dict[str, dict] = {}
     origin = "{0.scheme}://{0.netloc}/".format(urlsplit(redirect_uri))
 
@@ -84,27 +77,7 @@ def create_demo_app(
 
     @app.get("/")
     def home(request: Request) -> Response:
-        user = signed_in(request)
-        if user is None:
-            return _page(
-                "<p>Đăng nhập bằng tài khoản định danh của tỉnh để dùng dịch vụ công.</p>"
-                '<p><a class="button" id="sign-in" href="/login">Đăng nhập bằng hue06</a></p>'
-            )
-        claims = user["claims"]
-        acr = user["acr"]
-        rows = []
-        for key, label in CLAIM_LABELS.items():
-            value = claims.get(key)
-            if isinstance(value, dict):
-                value = value.get("formatted")
-            if value:
-                rows.append(f"<dt>{escape(label)}</dt><dd data-claim='{key}'>{escape(str(value))}</dd>")
-        return _page(
-            f"<p>Xin chào <strong id='who'>{escape(str(claims.get('name') or claims.get('sub')))}</strong>.</p>"
-            f"<p>Mức bảo đảm: <span class='tag' id='acr'>{escape(acr)}</span> {escape(ACR_TEXT.get(acr, ''))}</p>"
-            f"<h2>Thông tin đã xác thực từ Cơ sở dữ liệu dân cư</h2><dl>{''.join(rows)}</dl>"
-            "<p><a class='button' href='/logout' id='sign-out'>Đăng xuất</a></p>"
-        )
+        return _page(_home_html(signed_in(request)))
 
     @app.get("/login")
     async def login(request: Request) -> Response:
@@ -144,6 +117,43 @@ def create_demo_app(
         return RedirectResponse(metadata["end_session_endpoint"] + "?" + urlencode(params), status_code=303)
 
     return app
+
+
+def _oauth_client(issuer: str, client_id: str, client_secret: str, scope: str) -> OAuth:
+    """Authlib's client for hue06, configured from its discovery document (PKCE with S256)."""
+    oauth = OAuth()
+    oauth.register(
+        "hue06",
+        client_id=client_id,
+        client_secret=client_secret,
+        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": scope, "code_challenge_method": "S256"},
+    )
+    return oauth
+
+
+def _home_html(user: dict | None) -> str:
+    """The sign-in button, or the verified claims and the assurance level the portal received."""
+    if user is None:
+        return (
+            "<p>Đăng nhập bằng tài khoản định danh của tỉnh để dùng dịch vụ công.</p>"
+            '<p><a class="button" id="sign-in" href="/login">Đăng nhập bằng hue06</a></p>'
+        )
+    claims = user["claims"]
+    acr = user["acr"]
+    rows = []
+    for key, label in CLAIM_LABELS.items():
+        value = claims.get(key)
+        if isinstance(value, dict):
+            value = value.get("formatted")
+        if value:
+            rows.append(f"<dt>{escape(label)}</dt><dd data-claim='{key}'>{escape(str(value))}</dd>")
+    return (
+        f"<p>Xin chào <strong id='who'>{escape(str(claims.get('name') or claims.get('sub')))}</strong>.</p>"
+        f"<p>Mức bảo đảm: <span class='tag' id='acr'>{escape(acr)}</span> {escape(ACR_TEXT.get(acr, ''))}</p>"
+        f"<h2>Thông tin đã xác thực từ Cơ sở dữ liệu dân cư</h2><dl>{''.join(rows)}</dl>"
+        "<p><a class='button' href='/logout' id='sign-out'>Đăng xuất</a></p>"
+    )
 
 
 def client_file(settings: Settings) -> Path:

@@ -45,7 +45,7 @@ from authlib.oauth2.rfc6749.grants import (
     RefreshTokenGrant,
 )
 from authlib.oauth2.rfc6749.util import scope_to_list
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -71,6 +71,7 @@ from hue06.identity.models import (
     WebSession,
 )
 from hue06.identity.service import ACR_LOA1, ACR_LOA2, ACR_VALUES
+from hue06.registry import service as registry
 
 ACCESS_SECONDS = 900
 CLIENT_CREDENTIALS_SECONDS = 600
@@ -792,8 +793,6 @@ class HueAuthorizationServer(AuthorizationServer):
 
     def userinfo(self, oreq: OAuth2Request) -> Response:
         """Claims from the register, by the token's scope; every read is in the audit log."""
-        from hue06.registry import service as registry
-
         try:
             token: TokenObject = self.protector.validate_request(["openid"], oreq)
         except OAuth2Error as error:
@@ -802,8 +801,6 @@ class HueAuthorizationServer(AuthorizationServer):
         scopes = set(scope_to_list(row.scope) or [])
         client = self.query_client(row.client_id) if "personal_id" in scopes else None
         if account is None or account.status != "active" or ("personal_id" in scopes and client is None):
-            from authlib.oauth2.rfc6750 import InvalidTokenError
-
             return self.handle_error_response(oreq, InvalidTokenError())
         resident = registry.match_identity(self.db, account.personal_id) if scopes - {"openid"} else None
         claims = user_claims(account, resident, scopes, client is not None and client.trusted)
