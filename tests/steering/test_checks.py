@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hue06.steering.checks import check_report, check_services25, fmt_number, rate_of
-from hue06.steering.importers import EssentialService
+from hue06.steering.types import EssentialService
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from hue06.steering.importers import ModelState, ReportImportError, TaskStatus, parse_report
+from hue06.steering.importers import ReportImportError, parse_report
+from hue06.steering.types import ModelState, TaskStatus
 
 
 def test_header_of_report_108(parsed):
@@ -32,7 +33,7 @@ def test_body_summary_figures_as_the_report_states_them(parsed):
         "tasks_completed": 22,
         "tasks_recurring": 11,
         "tasks_in_progress": 59,
-        "tasks_not_completed": 0,
+        "tasks_behind": 0,
     }
     assert parsed.stated["s25_online"].value == 171591 and parsed.stated["s25_total"].value == 179697
     assert parsed.stated["s25_rate"].value == 95

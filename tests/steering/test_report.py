@@ -246,7 +246,7 @@ def test_the_reference_period_gives_back_its_own_figures_with_their_source(docum
         f["stated_tasks_completed"],
         f["stated_tasks_recurring"],
         f["stated_tasks_in_progress"],
-        f["stated_tasks_not_completed"],
+        f["stated_tasks_behind"],
     ) == (92, 22, 11, 59, 0)
     body = "\n".join(p.text for p in docx_file.paragraphs)
     assert "Theo Báo cáo số 108/BC-BCĐ ngày 10/07/2024" in body

@@ -49,14 +49,14 @@ def test_import_stores_every_appendix_and_the_reports_own_summary(session, impor
             "tasks_completed",
             "tasks_recurring",
             "tasks_in_progress",
-            "tasks_not_completed",
+            "tasks_behind",
         )
     } == {
         "tasks_total": "92",
         "tasks_completed": "22",
         "tasks_recurring": "11",
         "tasks_in_progress": "59",
-        "tasks_not_completed": "0",
+        "tasks_behind": "0",
     }
     assert len(imported.mismatches) == 22
     assert len(service.stored_mismatches(session)) == 22

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from hue06.steering.importers import (
+from hue06.steering.types import (
     EssentialService,
     HanoiModel,
     ModelState,
@@ -90,7 +90,7 @@ _FIGURE_LABELS: dict[str, tuple[str, str]] = {
     "tasks_completed": ("Nhiệm vụ đã hoàn thành", "Tasks completed"),
     "tasks_recurring": ("Nhiệm vụ thực hiện thường xuyên", "Recurring tasks"),
     "tasks_in_progress": ("Nhiệm vụ đang triển khai", "Tasks in progress"),
-    "tasks_not_completed": ("Nhiệm vụ chưa hoàn thành (chậm tiến độ)", "Tasks not completed (behind)"),
+    "tasks_behind": ("Nhiệm vụ chưa hoàn thành (chậm tiến độ)", "Tasks not completed (behind)"),
     "models_total": ("Tổng số mô hình", "Total pilot models"),
     "models_deployed": ("Mô hình đã triển khai", "Models deployed"),
     "models_not_started": ("Mô hình chưa triển khai", "Models not started"),
@@ -295,7 +295,7 @@ def check_task_summary(stated: dict[str, StatedFigure], tasks: list[Task]) -> li
         "tasks_completed": counts[TaskStatus.COMPLETED],
         "tasks_recurring": counts[TaskStatus.RECURRING],
         "tasks_in_progress": counts[TaskStatus.IN_PROGRESS],
-        "tasks_not_completed": counts[TaskStatus.BEHIND],
+        "tasks_behind": counts[TaskStatus.BEHIND],
     }
     out: list[Mismatch] = []
     for prefix in ("", "I:"):

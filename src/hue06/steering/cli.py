@@ -11,7 +11,7 @@ from rich.table import Table
 
 from hue06.cliutil import DbOption, console, open_session, out
 from hue06.steering import service
-from hue06.steering.importers import ImportProblem
+from hue06.steering.types import ImportProblem
 
 app = typer.Typer(
     help="Điều hành Đề án 06: nhiệm vụ, mô hình, báo cáo định kỳ / Project 06 steering.", no_args_is_help=True

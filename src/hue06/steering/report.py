@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from hue06.steering.checks import Mismatch, fmt_number, on_provincial_portal, rate_of
-from hue06.steering.importers import (
+from hue06.steering.types import (
     MODEL_STATE_LABELS,
     TASK_STATUS_LABELS,
     EssentialService,
@@ -352,7 +352,7 @@ def build_report(
         "tasks_completed",
         "tasks_recurring",
         "tasks_in_progress",
-        "tasks_not_completed",
+        "tasks_behind",
     )
     if all(k in data.stated for k in stated_keys):
         # The period has its own report: give its figures back, attributed, then our recount of Appendix I.
@@ -364,7 +364,7 @@ def build_report(
                 f"{st_['tasks_total']} nhiệm vụ (tồn từ năm trước chuyển sang: {st_['tasks_carried_over']} nhiệm vụ; "
                 f"giao mới trong năm {year}: {st_['tasks_new']} nhiệm vụ). Kết quả: đã hoàn thành {st_['tasks_completed']} "
                 f"nhiệm vụ; thực hiện thường xuyên {st_['tasks_recurring']} nhiệm vụ; đang triển khai "
-                f"{st_['tasks_in_progress']} nhiệm vụ; chưa hoàn thành {st_['tasks_not_completed']} nhiệm vụ."
+                f"{st_['tasks_in_progress']} nhiệm vụ; chưa hoàn thành {st_['tasks_behind']} nhiệm vụ."
             )
         )
         body.append(Paragraph(f"(Nguồn: {data.stated_source_vi}, phần I)", italic=True))

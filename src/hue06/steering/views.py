@@ -20,8 +20,8 @@ from hue06.core.errors import Forbidden, Hue06Error, InvalidInput
 from hue06.core.security import Actor
 from hue06.steering import service
 from hue06.steering.deadlines import DEADLINE_KIND_LABELS, DeadlineKind
-from hue06.steering.importers import MODEL_STATE_LABELS, TASK_STATUS_LABELS, ModelState, TaskStatus
 from hue06.steering.report import parse_period
+from hue06.steering.types import MODEL_STATE_LABELS, TASK_STATUS_LABELS, ModelState, TaskStatus
 from hue06.web.deps import csrf_protect, official_page
 from hue06.web.templating import render
 from hue06.web.transaction import db

@@ -24,7 +24,17 @@ from hue06.core.security import SYSTEM, Actor
 from hue06.steering import service
 from hue06.steering.checks import check_report, rate_of
 from hue06.steering.deadlines import DeadlineError, parse_deadline
-from hue06.steering.importers import (
+from hue06.steering.importers import parse_task_status
+from hue06.steering.models import (
+    SteeringHanoiModel,
+    SteeringModel,
+    SteeringR175Task,
+    SteeringReport,
+    SteeringService25,
+    SteeringService28,
+)
+from hue06.steering.report import parse_period
+from hue06.steering.types import (
     MODEL_STATE_LABELS,
     TASK_STATUS_LABELS,
     EssentialService,
@@ -38,17 +48,7 @@ from hue06.steering.importers import (
     Service422,
     Task,
     TaskStatus,
-    parse_task_status,
 )
-from hue06.steering.models import (
-    SteeringHanoiModel,
-    SteeringModel,
-    SteeringR175Task,
-    SteeringReport,
-    SteeringService25,
-    SteeringService28,
-)
-from hue06.steering.report import parse_period
 
 SHEETS = {
     "I": "Nhiệm vụ",
