@@ -133,7 +133,13 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, data_dir=tmp_path, secret_key="test-secret-key-not-for-production")
+    # No background checkpoints: a test signs one when it means to.
+    return Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        secret_key="test-secret-key-not-for-production",
+        audit_checkpoint_seconds=0,
+    )
 
 
 @pytest.fixture

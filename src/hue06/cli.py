@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from hue06 import modules
 from hue06.cliutil import DbOption, console, fail, open_session, settings_for
 from hue06.core import audit
+from hue06.core.config import Settings
+from hue06.core.db import normalize_url
 from hue06.core.errors import Hue06Error
 from hue06.core.migrate import upgrade
 
@@ -59,17 +64,87 @@ def serve(
 
 
 @audit_app.command("verify")
-def audit_verify(db: str | None = DbOption) -> None:
-    """Check every entry's hash and link; exit 1 naming the first broken entry."""
+def audit_verify(
+    db: str | None = DbOption,
+    full: bool = typer.Option(
+        False, "--full", help="Walk every entry again, not only those since the last run."
+    ),
+    head: list[Path] = typer.Option(
+        [],
+        "--head",
+        help="A checkpoint exported earlier (`audit checkpoint --out`): it must still be in the log.",
+    ),
+    key_file: Path | None = typer.Option(None, "--key", help="The audit key (public half is enough)."),
+    state_file: Path | None = typer.Option(None, "--state", help="Where the last verification is kept."),
+) -> None:
+    """Check every chain, every signed checkpoint and every exported one; exit 1 naming the first break."""
+    settings = settings_for(db)
+    key = _audit_key(settings, key_file, create=False)
+    state_path = state_file or _state_path(settings)
+    since = audit.VerifiedState.from_json(state_path.read_text()) if state_path.exists() else None
+    if full and since is not None:
+        since = audit.VerifiedState(checkpoint=since.checkpoint)  # walk everything, keep the anchor
+    anchors = [audit.Checkpoint.from_json(p.read_text()) for p in head]
     with open_session(db, read_only=True) as session:
-        count, broken = audit.verify(session)
-    if broken:
+        report = audit.verify_log(session, key=key, anchors=anchors, since=since)
+    for warning in report.warnings:
+        console.print(f"[yellow]{warning}[/yellow]")
+    if report.breaks:
+        first = report.breaks[0]
         console.print(
-            f"[red]Nhật ký bị sửa hoặc xóa tại mục {broken.seq}.[/red] / Audit log broken at entry "
-            f"{broken.seq}: {broken.reason}"
+            f"[red]Nhật ký bị sửa hoặc xóa tại mục {first.n}.[/red] / Audit log broken at entry {first.n}: "
+            f"{first.reason}"
         )
         raise typer.Exit(1)
-    console.print(f"[green]Nhật ký toàn vẹn: {count} mục.[/green] / Audit log intact: {count} entries.")
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    state_path.write_text(report.state.to_json())
+    newest = report.newest
+    signed = (
+        f" Newest signed checkpoint: {newest.id} of {newest.at[:19]}Z, root {newest.root[:16]}…"
+        if newest
+        else " No checkpoint signed yet."
+    )
+    console.print(
+        f"[green]Nhật ký toàn vẹn: {report.entries} mục.[/green] / Audit log intact: {report.entries} entries "
+        f"checked in {report.chains} chains, {report.checkpoints} checkpoints.{signed}"
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    db: str | None = DbOption,
+    out: Path | None = typer.Option(
+        None, "--out", help="Also write the checkpoint to this file (keep it elsewhere)."
+    ),
+) -> None:
+    """Sign every chain's head now and print (or export) the checkpoint."""
+    settings = settings_for(db)
+    key = _audit_key(settings, None, create=True)
+    with open_session(db) as session:
+        cp = audit.checkpoint(session, key, only_if_changed=False)
+    assert cp is not None
+    if out is not None:
+        out.write_text(cp.to_json())
+    console.print(f"Checkpoint {cp.id}: {cp.entries} entries in {len(cp.heads)} chains, root {cp.root}")
+
+
+@audit_app.command("public-key")
+def audit_public_key(db: str | None = DbOption) -> None:
+    """Print the audit key's public half (PEM), for verifiers who must not hold the private key."""
+    print(_audit_key(settings_for(db), None, create=True).public_pem(), end="")
+
+
+def _audit_key(settings: Settings, path: Path | None, *, create: bool) -> audit.CheckpointKey | None:
+    try:
+        return audit.CheckpointKey.load(path or settings.audit_key_file, create=create)
+    except FileNotFoundError:
+        return None
+
+
+def _state_path(settings: Settings) -> Path:
+    """One file per database (the URL without its password names it)."""
+    url = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
+    return settings.data_dir / f"audit-verified-{hashlib.sha256(url.encode()).hexdigest()[:12]}.json"
 
 
 def _mount_modules() -> None:

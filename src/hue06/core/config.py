@@ -28,12 +28,18 @@ class Settings:
     session_hours: int = 12
     sms_outbox: str = ""  # file the development SMS sender writes to
     log_level: str = "INFO"
+    # The audit log's signing key (Ed25519 PEM; generated on first use), outside the database.
+    audit_key_file: str = ""
+    # How often a server signs a checkpoint of the audit chains' heads (0: never, e.g. in tests).
+    audit_checkpoint_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         data_dir = Path(self.data_dir)
         object.__setattr__(self, "data_dir", data_dir)
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{data_dir / 'hue06.db'}")
+        if not self.audit_key_file:
+            object.__setattr__(self, "audit_key_file", str(data_dir / "keys" / "audit-ed25519.pem"))
         if not self.sms_outbox:
             object.__setattr__(self, "sms_outbox", str(data_dir / "sms-outbox.log"))
 
@@ -76,6 +82,8 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     unknown = set(values) - names
     for key in unknown:
         values.pop(key)
+    if "audit_checkpoint_seconds" in values:
+        values["audit_checkpoint_seconds"] = float(values["audit_checkpoint_seconds"])  # type: ignore[arg-type]
     if "session_hours" in values:
         values["session_hours"] = int(values["session_hours"])  # type: ignore[arg-type]
     if "data_dir" in values:
