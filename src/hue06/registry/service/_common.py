@@ -156,6 +156,7 @@ def admin_units_unknown(code: str) -> InvalidInput:
 
 
 def resident_for_change(session: Session, actor: Actor, personal_id: str) -> Resident:
+    """The resident to change, row-locked until commit; a 404 alike for unknown and refused."""
     key = (personal_id or "").strip()
     resident = None
     if has_id_shape(key):
