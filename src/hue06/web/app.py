@@ -24,8 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hue06 import __version__, modules
+from hue06.core import audit
 from hue06.core.config import Settings, load_settings
-from hue06.core.db import POOL_SIZE, make_engine, make_sessionmaker
+from hue06.core.db import POOL_SIZE, make_engine, make_sessionmaker, session_scope
 from hue06.core.errors import Hue06Error
 from hue06.core.security import Actor, new_token
 from hue06.identity import service as identity
@@ -204,8 +205,30 @@ WORKER_THREADS = POOL_SIZE
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-    yield
+    every = app.state.settings.audit_checkpoint_seconds
+    async with anyio.create_task_group() as tasks:
+        if every > 0:
+            tasks.start_soon(_sign_checkpoints, app, every)
+        yield
+        tasks.cancel_scope.cancel()
     app.state.engine.dispose()
+
+
+async def _sign_checkpoints(app: FastAPI, every: float) -> None:
+    """Every few seconds, sign the audit chains' heads (nothing is written when nothing changed).
+    Each server does it; the database lets one at a time through."""
+    key = audit.CheckpointKey.load(app.state.settings.audit_key_file)
+    while True:
+        await anyio.sleep(every)
+        try:
+            await run_in_threadpool(_checkpoint_once, app, key)
+        except Exception as exc:  # a missed checkpoint is retried next time; the server stays up
+            logging.getLogger("hue06.audit").warning("audit checkpoint failed: %s", type(exc).__name__)
+
+
+def _checkpoint_once(app: FastAPI, key: audit.CheckpointKey) -> None:
+    with session_scope(app.state.sessionmaker) as session:
+        audit.checkpoint(session, key)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
