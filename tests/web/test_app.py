@@ -122,3 +122,29 @@ def test_unknown_page_is_a_friendly_404(client):
     r = client.get("/khong-co-trang-nay", headers={"accept": "text/html"})
     assert r.status_code == 404
     assert "Không tìm thấy trang" in r.text
+
+
+def test_numbers_beyond_a_column_answer_like_an_unknown_id_not_500(client, make_official, signed_in):
+    """Found by schemathesis: an ID past the database's integer range crashed the route (500)."""
+    make_official("tinh", "province", "46")
+    signed_in("tinh")
+    for path in (
+        "/api/v1/quality/runs/9223372036854775808",
+        "/api/v1/quality/runs/2147483648",
+        "/api/v1/services/dossiers/9223372036854775808",
+        "/api/v1/steering/tasks/-9223372036854775809",
+    ):
+        big = client.get(path)
+        unknown = client.get(path.rsplit("/", 1)[0] + "/999999")
+        assert big.status_code == 404, (path, big.status_code, big.text)
+        assert unknown.status_code == 404 and big.json()["error"] == unknown.json()["error"]
+
+
+def test_answers_with_personal_data_are_not_cacheable(client, make_official, signed_in):
+    make_official("tinh", "province", "46")
+    signed_in("tinh")
+    for path in ("/registry/residents", "/api/v1/residents?q=nguyen", "/"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    # Public documents keep their own caching; static files are not personal.
+    assert "max-age" in client.get("/.well-known/openid-configuration").headers["cache-control"]
+    assert client.get("/static/css/app.css").headers.get("cache-control", "") != "no-store"

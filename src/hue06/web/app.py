@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,7 +28,7 @@ from hue06 import __version__, modules
 from hue06.core import audit
 from hue06.core.config import Settings, load_settings
 from hue06.core.db import POOL_SIZE, make_engine, make_sessionmaker, session_scope
-from hue06.core.errors import Hue06Error
+from hue06.core.errors import Hue06Error, InvalidInput, not_found
 from hue06.core.security import Actor, new_token
 from hue06.identity import service as identity
 from hue06.web.deps import CSRF_COOKIE, SESSION_COOKIE, SignInRequired, login_redirect
@@ -100,6 +101,10 @@ class UnitOfWork:
                 for name, value in _SECURITY_HEADERS:
                     if name not in headers:
                         headers[name] = value
+                # Pages and answers may hold personal data: no browser or proxy keeps them (so Back
+                # after signing out shows nothing). Public documents say so themselves.
+                if "cache-control" not in headers and not scope["path"].startswith("/static/"):
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         try:
@@ -127,6 +132,12 @@ class UnitOfWork:
                 status_seen[0] if status_seen else 500,
                 (time.perf_counter() - started) * 1000,
             )
+
+
+def _too_large(value: object) -> bool:
+    """An integer beyond PostgreSQL's `integer` (the narrowest key column hue06 uses)."""
+    text_ = str(value).strip()
+    return text_.lstrip("+-").isdigit() and not -(2**31) <= int(text_) < 2**31
 
 
 _SECURITY_HEADERS = (
@@ -290,6 +301,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        """A number too large for its column (SQLite: OverflowError; PostgreSQL: 'integer out of
+        range'). In the path it names nothing, exactly like an unknown ID; elsewhere it is invalid."""
+        request.state.error = exc
+        if any(_too_large(v) for v in request.path_params.values()):
+            err: Hue06Error = not_found()
+        else:
+            err = InvalidInput("out_of_range", "Giá trị số vượt quá giới hạn.", "A number is out of range.")
+        if _wants_html(request):
+            return render(request, "error.html", {"error": err}, status_code=err.status_code)
+        return JSONResponse(err.to_dict(), status_code=err.status_code)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
