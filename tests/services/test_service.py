@@ -115,7 +115,8 @@ def test_lltp_both_forms_in_one_dossier_paid_once_with_a_due_date(session, citiz
 
 def test_due_date_skips_tet_and_weekends(session, citizen, gateway, monkeypatch):
     # Submitted on Friday 2 Feb 2024: Tết 2024 (8-14 Feb) and the weekends are not counted.
-    monkeypatch.setattr(service, "utcnow", lambda: datetime(2024, 2, 2, 2, 0, tzinfo=UTC))
+    # The submission time is read where the payment's capture submits the dossier.
+    monkeypatch.setattr(service.payments, "utcnow", lambda: datetime(2024, 2, 2, 2, 0, tzinfo=UTC))
     d = submitted_lltp(session, citizen.actor, gateway)
     assert d.submitted_on == date(2024, 2, 2)
     assert d.due_date == date(2024, 2, 23)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hue06.cli import app
 from hue06.core.db import make_engine, make_sessionmaker
 from hue06.core.migrate import upgrade
-from hue06.services import stats
+from hue06.services import service
 from hue06.synth.province import build_province
 
 PERIOD = (date(2023, 12, 15), date(2024, 6, 14))
@@ -46,7 +46,7 @@ def dossier_db(tmp_path_factory):
 def _stats(url):  # type: ignore[no-untyped-def]
     engine = make_engine(url)
     with make_sessionmaker(engine)() as s:
-        out = stats.compute(s, *PERIOD, today=date(2026, 1, 1))
+        out = service.compute_stats(s, *PERIOD, today=date(2026, 1, 1))
     engine.dispose()
     return out
 

@@ -7,9 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from hue06.cliutil import DbOption, console, fail, open_session, out
 from hue06.core.errors import InvalidInput
+from hue06.services import service, stats
 
 app = typer.Typer(help="Dịch vụ công / public services.", no_args_is_help=True)
 
@@ -32,8 +34,6 @@ def stats_command(
     db: str | None = DbOption,
 ) -> None:
     """The Appendix II table (per service: total, online, rate, on time, overdue) for any period."""
-    from hue06.services import stats
-
     d_from, d_to = _day(date_from, "--from"), _day(date_to, "--to")
     with open_session(db) as session:
         try:
@@ -51,8 +51,6 @@ def stats_command(
         ]
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
-    from rich.table import Table
-
     table = Table(title=f"Dịch vụ công thiết yếu {d_from:%d/%m/%Y} – {d_to:%d/%m/%Y}")
     for col in ("STT", "Dịch vụ công", "Tổng", "Trực tuyến", "Tỷ lệ", "Đúng hạn", "Quá hạn"):
         table.add_column(col, justify="left" if col == "Dịch vụ công" else "right")
@@ -82,8 +80,6 @@ def stats_command(
 @app.command("seed")
 def seed_command(db: str | None = DbOption) -> None:
     """Add the missing procedures of the shipped catalogue (administrators' edits are kept)."""
-    from hue06.services import service
-
     with open_session(db) as session:
         added = service.ensure_catalogue(session)
     console.print(f"[green]Danh mục thủ tục: thêm {added}.[/green] / catalogue: {added} added.")

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from hue06.core.errors import InvalidInput
+from hue06.web.i18n import translate
 
 # Register attributes a field may be bound to, with their labels (vi, en).
 REGISTER_ATTRIBUTES: dict[str, tuple[str, str]] = {
@@ -354,20 +355,22 @@ def compute_fee(base: int, rules: dict[str, Any], values: dict[str, Any]) -> int
     return fee
 
 
+_GENDERS = {"male": "Nam", "female": "Nữ"}
+_YES_NO = {"yes": "Có", "no": "Không"}
+
+
 def display_value(f: Field, value: Any, lang: str) -> str:
     """How an answer reads on 'check your answers', the receipt and the officer's page."""
     if value in (None, "", []):
         return "—"
     if f.bind == "gender" or (f.type in ("select", "radio") and f.options):
         if f.bind == "gender":
-            return {"male": ("Nam", "Male"), "female": ("Nữ", "Female")}.get(value, (value, value))[
-                lang == "en"
-            ]
+            return translate(_GENDERS[value], lang) if value in _GENDERS else value
         return f.option_label(str(value), lang)
     if f.type == "checkboxes":
         return "; ".join(f.option_label(v, lang) for v in value)
     if f.type == "yesno":
-        return {"yes": ("Có", "Yes"), "no": ("Không", "No")}[value][lang == "en"]
+        return translate(_YES_NO[value], lang)
     if f.type == "date" or f.bind == "date_of_birth":
         try:
             return date.fromisoformat(str(value)).strftime("%d/%m/%Y")

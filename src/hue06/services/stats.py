@@ -109,6 +109,7 @@ def compute(
     communes: frozenset[str] | None = None,
 ) -> Stats:
     """The statistics of dossiers submitted from date_from to date_to (both included)."""
+    # Inside: the service package re-exports `compute` (an import cycle at load time).
     from hue06.services.service import agency_name, list_procedures, local_now
 
     if date_to < date_from:
@@ -214,6 +215,7 @@ INDICATOR_LABELS = {
 
 def to_xlsx(stats: Stats) -> bytes:
     """The same tables as the page, for officials who file Excel workbooks."""
+    # openpyxl is loaded only when a workbook is asked for (heavy, and off the page's path).
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -6,6 +6,9 @@ the statistics and the catalogue editor. Routes parse, authorise, call the servi
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
+import json
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -14,37 +17,15 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from hue06.core.errors import Hue06Error, InvalidInput, not_found
+from hue06.core.errors import Forbidden, Hue06Error, InvalidInput, not_found
 from hue06.core.security import Actor
 from hue06.services import eform, files, service, stats
+from hue06.services.deps import gateway_for, signer_for
 from hue06.services.models import Dossier, Procedure
-from hue06.services.payments import SimulatorGateway
-from hue06.services.signing import ProvinceSigner
 from hue06.web.deps import SignInRequired, csrf_protect, official_page
+from hue06.web.i18n import translate
 from hue06.web.templating import render
-from hue06.web.transaction import db, keeps_changes
-
-
-def commits(fn):  # type: ignore[no-untyped-def]
-    """Commit the route's unit of work in the route's own worker thread, before it returns.
-
-    The audit log's hash chain holds a database lock until commit. Committing here keeps that
-    lock short and needs no second trip through the thread pool: were every pool thread waiting
-    for the lock, a commit queued for another thread could never run.
-    An exception skips the commit (the middleware rolls back, or keeps what it is told to keep).
-    """
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = fn(*args, **kwargs)
-        session = kwargs.get("session")
-        if session is not None:
-            session.commit()
-        return result
-
-    return wrapper
-
+from hue06.web.transaction import db, finished, keeps_changes
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,21 +89,8 @@ async def person_page(request: Request) -> Actor:
     return who
 
 
-def signer_for(request: Request) -> ProvinceSigner:
-    settings = request.app.state.settings
-    cached = getattr(request.app.state, "svc_signer", None)
-    if cached is None:
-        cached = ProvinceSigner(settings.data_dir)
-        request.app.state.svc_signer = cached
-    return cached
-
-
-def gateway_for(request: Request) -> SimulatorGateway:
-    return SimulatorGateway(request.app.state.settings.get_secret_key())
-
-
 def _errors_text(errors: dict[str, dict[str, str]], lang: str) -> dict[str, str]:
-    return {k: v["en" if lang == "en" else "vi"] for k, v in errors.items()}
+    return {k: v.get(lang, v["vi"]) for k, v in errors.items()}
 
 
 def _proc_of(session: Session, d: Dossier) -> Procedure:
@@ -132,8 +100,8 @@ def _proc_of(session: Session, d: Dossier) -> Procedure:
 
 
 def _status_ctx(d: Dossier, lang: str) -> dict[str, str]:
-    vi, en, colour = service.STATUSES.get(d.status, (d.status, d.status, ""))
-    return {"label": en if lang == "en" else vi, "colour": colour}
+    _, _, colour = service.STATUSES.get(d.status, (d.status, d.status, ""))
+    return {"label": service.status_label(d.status, lang), "colour": colour}
 
 
 def _nav(actor: Actor | None) -> list[dict[str, str]]:
@@ -196,9 +164,6 @@ def _editable_dossier(session: Session, who: Actor, dossier_id: int) -> Dossier:
 
 def _handle(fn):  # type: ignore[no-untyped-def]
     """Turn the internal redirect signal (a dossier that is no longer editable) into a response."""
-    import functools
-    import inspect
-
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
@@ -224,39 +189,38 @@ def _handle(fn):  # type: ignore[no-untyped-def]
 
 
 @router.get("/services")
-@commits
 def catalogue(request: Request, session: Session = Depends(db)) -> Response:
-    procs = service.list_procedures(session)
-    return _page(request, "services/catalogue.html", {"procedures": procs})
+    with finished(session):
+        procs = service.list_procedures(session)
+        return _page(request, "services/catalogue.html", {"procedures": procs})
 
 
 @router.get("/services/procedures/{code}")
-@commits
 def procedure_page(code: str, request: Request, session: Session = Depends(db)) -> Response:
-    proc = service.get_procedure(session, code)
-    who = _citizen(request)
-    level = service.citizen_level(who) if who else 0
-    return _page(
-        request,
-        "services/procedure.html",
-        {"proc": proc, "form": service.procedure_form(proc), "citizen": who, "level": level},
-    )
+    with finished(session):
+        proc = service.get_procedure(session, code)
+        who = _citizen(request)
+        level = service.citizen_level(who) if who else 0
+        return _page(
+            request,
+            "services/procedure.html",
+            {"proc": proc, "form": service.procedure_form(proc), "citizen": who, "level": level},
+        )
 
 
 @router.post("/services/procedures/{code}/start", dependencies=[Depends(csrf_protect)])
-@commits
 def start(code: str, request: Request, session: Session = Depends(db)) -> Response:
-    who = _citizen(request)
-    if who is None:
-        return RedirectResponse(
-            f"/account/login?next={quote('/services/procedures/' + code)}", status_code=303
-        )
-    d = service.start_dossier(session, who, code)
-    return RedirectResponse(f"/services/dossiers/{d.id}/details", status_code=303)
+    with finished(session):
+        who = _citizen(request)
+        if who is None:
+            return RedirectResponse(
+                f"/account/login?next={quote('/services/procedures/' + code)}", status_code=303
+            )
+        d = service.start_dossier(session, who, code)
+        return RedirectResponse(f"/services/dossiers/{d.id}/details", status_code=303)
 
 
 @router.get("/services/signing-key.pem")
-@commits
 def signing_key(request: Request) -> Response:
     return Response(signer_for(request).public_pem(), media_type="application/x-pem-file")
 
@@ -266,20 +230,19 @@ def signing_key(request: Request) -> Response:
 
 @router.get("/services/dossiers/{dossier_id}/details")
 @_handle
-@commits
 def details(
     dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
 ) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    proc = _proc_of(session, d)
-    form = service.procedure_form(proc)
-    nxt = _next_step(form, d, "details", bool(proc.components))
-    return _page(request, "services/details.html", {"d": d, "proc": proc, "form": form, "next": nxt})
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        proc = _proc_of(session, d)
+        form = service.procedure_form(proc)
+        nxt = _next_step(form, d, "details", bool(proc.components))
+        return _page(request, "services/details.html", {"d": d, "proc": proc, "form": form, "next": nxt})
 
 
 @router.get("/services/dossiers/{dossier_id}/page/{page_id}")
 @_handle
-@commits
 def question_page(
     dossier_id: int,
     page_id: str,
@@ -288,53 +251,13 @@ def question_page(
     who: Actor = Depends(person_page),
     session: Session = Depends(db),
 ) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    proc = _proc_of(session, d)
-    form = service.procedure_form(proc)
-    page = form.page(page_id)
-    if page is None:
-        raise not_found("trang", "page")
-    back = _back_step(form, d, f"page/{page_id}", bool(proc.components))
-    return _page(
-        request,
-        "services/question.html",
-        {
-            "d": d,
-            "proc": proc,
-            "form": form,
-            "page": page,
-            "values": d.form_data,
-            "errors": {},
-            "back": back,
-            "change": change,
-        },
-    )
-
-
-@router.post("/services/dossiers/{dossier_id}/page/{page_id}", dependencies=[Depends(csrf_protect)])
-@_handle
-@commits
-def question_post(
-    dossier_id: int,
-    page_id: str,
-    request: Request,
-    raw: Any = Depends(form_data),
-    who: Actor = Depends(person_page),
-    session: Session = Depends(db),
-) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    proc = _proc_of(session, d)
-    form = service.procedure_form(proc)
-    page = form.page(page_id)
-    if page is None:
-        raise not_found("trang", "page")
-    posted: dict[str, Any] = {}
-    for f in page.fields:
-        posted[f.name] = raw.getlist(f.name) if f.type == "checkboxes" else raw.get(f.name, "")
-    change = raw.get("change") == "1"
-    errors = service.save_answers(session, who, d.id, posted, page_id)
-    if errors:
-        values = {**d.form_data, **posted}
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        proc = _proc_of(session, d)
+        form = service.procedure_form(proc)
+        page = form.page(page_id)
+        if page is None:
+            raise not_found("trang", "page")
         back = _back_step(form, d, f"page/{page_id}", bool(proc.components))
         return _page(
             request,
@@ -344,26 +267,67 @@ def question_post(
                 "proc": proc,
                 "form": form,
                 "page": page,
-                "values": values,
-                "errors": _errors_text(errors, _lang(request)),
+                "values": d.form_data,
+                "errors": {},
                 "back": back,
-                "change": int(change),
+                "change": change,
             },
-            status_code=400,
         )
-    if change and not [p for p in service.problems(session, d) if p.where != "components"]:
-        return _goto(d, "check")
-    return _goto(d, _next_step(form, d, f"page/{page_id}", bool(proc.components)))
+
+
+@router.post("/services/dossiers/{dossier_id}/page/{page_id}", dependencies=[Depends(csrf_protect)])
+@_handle
+def question_post(
+    dossier_id: int,
+    page_id: str,
+    request: Request,
+    raw: Any = Depends(form_data),
+    who: Actor = Depends(person_page),
+    session: Session = Depends(db),
+) -> Response:
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        proc = _proc_of(session, d)
+        form = service.procedure_form(proc)
+        page = form.page(page_id)
+        if page is None:
+            raise not_found("trang", "page")
+        posted: dict[str, Any] = {}
+        for f in page.fields:
+            posted[f.name] = raw.getlist(f.name) if f.type == "checkboxes" else raw.get(f.name, "")
+        change = raw.get("change") == "1"
+        errors = service.save_answers(session, who, d.id, posted, page_id)
+        if errors:
+            values = {**d.form_data, **posted}
+            back = _back_step(form, d, f"page/{page_id}", bool(proc.components))
+            return _page(
+                request,
+                "services/question.html",
+                {
+                    "d": d,
+                    "proc": proc,
+                    "form": form,
+                    "page": page,
+                    "values": values,
+                    "errors": _errors_text(errors, _lang(request)),
+                    "back": back,
+                    "change": int(change),
+                },
+                status_code=400,
+            )
+        if change and not [p for p in service.problems(session, d) if p.where != "components"]:
+            return _goto(d, "check")
+        return _goto(d, _next_step(form, d, f"page/{page_id}", bool(proc.components)))
 
 
 @router.get("/services/dossiers/{dossier_id}/components")
 @_handle
-@commits
 def components_page(
     dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
 ) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    return _components(request, session, who, d, {})
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        return _components(request, session, who, d, {})
 
 
 def _components(
@@ -398,7 +362,6 @@ def _read_upload(upload: UploadFile) -> bytes:
 
 @router.post("/services/dossiers/{dossier_id}/components/upload", dependencies=[Depends(csrf_protect)])
 @_handle
-@commits
 def components_upload(
     dossier_id: int,
     request: Request,
@@ -407,45 +370,45 @@ def components_upload(
     who: Actor = Depends(person_page),
     session: Session = Depends(db),
 ) -> Response:
-    d = service.get_dossier(session, who, dossier_id)
-    supplement = d.status == "supplement_requested"
-    if not supplement:
-        d = _editable_dossier(session, who, dossier_id)
-    lang = _lang(request)
-    try:
-        if upload is None or not upload.filename:
-            raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
-        data = _read_upload(upload)
-        service.attach_upload(session, who, d.id, component, upload.filename, data)
-    except InvalidInput as exc:
-        session.rollback()
-        msg = exc.message(lang)
-        if supplement:
-            return _status_page(
+    with finished(session):
+        d = service.get_dossier(session, who, dossier_id)
+        supplement = d.status == "supplement_requested"
+        if not supplement:
+            d = _editable_dossier(session, who, dossier_id)
+        lang = _lang(request)
+        try:
+            if upload is None or not upload.filename:
+                raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
+            data = _read_upload(upload)
+            service.attach_upload(session, who, d.id, component, upload.filename, data)
+        except InvalidInput as exc:
+            session.rollback()
+            msg = exc.message(lang)
+            if supplement:
+                return _status_page(
+                    request,
+                    session,
+                    who,
+                    service.get_dossier(session, who, dossier_id),
+                    {"upload": msg},
+                    status_code=422,
+                )
+            return _components(
                 request,
                 session,
                 who,
                 service.get_dossier(session, who, dossier_id),
-                {"upload": msg},
+                {f"c-{component}": msg},
                 status_code=422,
             )
-        return _components(
-            request,
-            session,
-            who,
-            service.get_dossier(session, who, dossier_id),
-            {f"c-{component}": msg},
-            status_code=422,
+        return RedirectResponse(
+            f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
+            status_code=303,
         )
-    return RedirectResponse(
-        f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
-        status_code=303,
-    )
 
 
 @router.post("/services/dossiers/{dossier_id}/components/wallet", dependencies=[Depends(csrf_protect)])
 @_handle
-@commits
 def components_wallet(
     dossier_id: int,
     request: Request,
@@ -454,27 +417,25 @@ def components_wallet(
     who: Actor = Depends(citizen_page),
     session: Session = Depends(db),
 ) -> Response:
-    d = service.get_dossier(session, who, dossier_id)
-    supplement = d.status == "supplement_requested"
-    if not supplement:
-        d = _editable_dossier(session, who, dossier_id)
-    if not document.isdigit():
-        msg = (
-            "Choose a document from your wallet." if _lang(request) == "en" else "Chọn một giấy tờ trong kho."
+    with finished(session):
+        d = service.get_dossier(session, who, dossier_id)
+        supplement = d.status == "supplement_requested"
+        if not supplement:
+            d = _editable_dossier(session, who, dossier_id)
+        if not document.isdigit():
+            msg = translate("Chọn một giấy tờ trong kho.", _lang(request))
+            if supplement:
+                return _status_page(request, session, who, d, {"upload": msg}, status_code=422)
+            return _components(request, session, who, d, {f"w-{component}": msg}, status_code=422)
+        service.attach_from_wallet(session, who, d.id, component, int(document))
+        return RedirectResponse(
+            f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
+            status_code=303,
         )
-        if supplement:
-            return _status_page(request, session, who, d, {"upload": msg}, status_code=422)
-        return _components(request, session, who, d, {f"w-{component}": msg}, status_code=422)
-    service.attach_from_wallet(session, who, d.id, component, int(document))
-    return RedirectResponse(
-        f"/services/dossiers/{d.id}" if supplement else f"/services/dossiers/{d.id}/components",
-        status_code=303,
-    )
 
 
 @router.post("/services/dossiers/{dossier_id}/files/{file_id}/remove", dependencies=[Depends(csrf_protect)])
 @_handle
-@commits
 def file_remove(
     dossier_id: int,
     file_id: int,
@@ -482,19 +443,20 @@ def file_remove(
     who: Actor = Depends(person_page),
     session: Session = Depends(db),
 ) -> Response:
-    _editable_dossier(session, who, dossier_id)
-    service.remove_file(session, who, dossier_id, file_id)
-    return RedirectResponse(f"/services/dossiers/{dossier_id}/components", status_code=303)
+    with finished(session):
+        _editable_dossier(session, who, dossier_id)
+        service.remove_file(session, who, dossier_id, file_id)
+        return RedirectResponse(f"/services/dossiers/{dossier_id}/components", status_code=303)
 
 
 @router.get("/services/dossiers/{dossier_id}/check")
 @_handle
-@commits
 def check_page(
     dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
 ) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    return _check(request, session, who, d, [])
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        return _check(request, session, who, d, [])
 
 
 def _check(
@@ -509,7 +471,7 @@ def _check(
     form = service.procedure_form(proc)
     found = service.problems(session, d)
     lang = _lang(request)
-    errors = {p.field: p.message["en" if lang == "en" else "vi"] for p in found}
+    errors = {p.field: p.message.get(lang, p.message["vi"]) for p in found}
     links = {
         p.field: (
             f"/services/dossiers/{d.id}/page/{p.where}?change=1"
@@ -540,39 +502,38 @@ def _check(
 
 @router.post("/services/dossiers/{dossier_id}/submit", dependencies=[Depends(csrf_protect)])
 @_handle
-@commits
 def submit(
     dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
 ) -> Response:
-    d = _editable_dossier(session, who, dossier_id)
-    if service.problems(session, d):
-        return _check(request, session, who, d, [], status_code=400)
-    fee = service.current_fee(session, d)
-    if who.kind == "official":
-        service.desk_take_cash(session, who, d.id)
-        return RedirectResponse(f"/services/officer/dossiers/{d.id}", status_code=303)
-    if fee > 0:
-        gw = gateway_for(request)
-        pay = service.begin_payment(session, who, d.id, gw)
-        return RedirectResponse(gw.checkout_url(pay.ref, pay.amount), status_code=303)
-    service.submit_dossier(session, who, d.id)
-    return RedirectResponse(f"/services/dossiers/{d.id}/receipt", status_code=303)
+    with finished(session):
+        d = _editable_dossier(session, who, dossier_id)
+        if service.problems(session, d):
+            return _check(request, session, who, d, [], status_code=400)
+        fee = service.current_fee(session, d)
+        if who.kind == "official":
+            service.desk_take_cash(session, who, d.id)
+            return RedirectResponse(f"/services/officer/dossiers/{d.id}", status_code=303)
+        if fee > 0:
+            gw = gateway_for(request)
+            pay = service.begin_payment(session, who, d.id, gw)
+            return RedirectResponse(gw.checkout_url(pay.ref, pay.amount), status_code=303)
+        service.submit_dossier(session, who, d.id)
+        return RedirectResponse(f"/services/dossiers/{d.id}/receipt", status_code=303)
 
 
 # --------------------------------------------------------------------------- the payment simulator
 
 
 @router.get("/services/payments/simulator/{ref}")
-@commits
 def simulator_page(
     ref: str, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
 ) -> Response:
-    pay, d = service.get_payment(session, who, ref)
-    return _page(request, "services/simulator.html", {"pay": pay, "d": d, "proc": _proc_of(session, d)})
+    with finished(session):
+        pay, d = service.get_payment(session, who, ref)
+        return _page(request, "services/simulator.html", {"pay": pay, "d": d, "proc": _proc_of(session, d)})
 
 
 @router.post("/services/payments/simulator/{ref}", dependencies=[Depends(csrf_protect)])
-@commits
 def simulator_post(
     ref: str,
     request: Request,
@@ -581,42 +542,45 @@ def simulator_post(
     session: Session = Depends(db),
 ) -> Response:
     """The simulated bank: it posts the signed callback exactly as a real gateway would, then returns."""
-    pay, d = service.get_payment(session, who, ref)
-    gw = gateway_for(request)
-    if pay.state == "pending":
-        body, sig = gw.make_callback(pay.ref, pay.amount, "captured" if action == "pay" else "failed")
-        service.handle_payment_callback(session, gw, body, sig)
-    if action == "pay":
-        return RedirectResponse(f"/services/dossiers/{d.id}/receipt", status_code=303)
-    return RedirectResponse(f"/services/dossiers/{d.id}/check?payment=failed", status_code=303)
+    with finished(session):
+        pay, d = service.get_payment(session, who, ref)
+        gw = gateway_for(request)
+        if pay.state == "pending":
+            body, sig = gw.make_callback(pay.ref, pay.amount, "captured" if action == "pay" else "failed")
+            service.handle_payment_callback(session, gw, body, sig)
+        if action == "pay":
+            return RedirectResponse(f"/services/dossiers/{d.id}/receipt", status_code=303)
+        return RedirectResponse(f"/services/dossiers/{d.id}/check?payment=failed", status_code=303)
 
 
 # --------------------------------------------------------------------------- after submission
 
 
 @router.get("/services/dossiers/{dossier_id}/receipt")
-@commits
 def receipt(
     dossier_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
 ) -> Response:
-    d = service.get_dossier(session, who, dossier_id)
-    proc = _proc_of(session, d)
-    return _page(
-        request, "services/receipt.html", {"d": d, "proc": proc, "payments": service.payments_of(session, d)}
-    )
+    with finished(session):
+        d = service.get_dossier(session, who, dossier_id)
+        proc = _proc_of(session, d)
+        return _page(
+            request,
+            "services/receipt.html",
+            {"d": d, "proc": proc, "payments": service.payments_of(session, d)},
+        )
 
 
 @router.get("/services/dossiers/{dossier_id}")
-@commits
 def dossier_status(
     dossier_id: int, request: Request, who: Actor = Depends(person_page), session: Session = Depends(db)
 ) -> Response:
-    if who.kind == "official":
-        return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
-    d = service.get_dossier(session, who, dossier_id)
-    if d.status in service.EDITABLE_STATUSES:
-        return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
-    return _status_page(request, session, who, d, {})
+    with finished(session):
+        if who.kind == "official":
+            return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
+        d = service.get_dossier(session, who, dossier_id)
+        if d.status in service.EDITABLE_STATUSES:
+            return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
+        return _status_page(request, session, who, d, {})
 
 
 def _status_page(
@@ -643,7 +607,6 @@ def _status_page(
 
 
 @router.post("/services/dossiers/{dossier_id}/supplement", dependencies=[Depends(csrf_protect)])
-@commits
 def supplement(
     dossier_id: int,
     request: Request,
@@ -651,26 +614,28 @@ def supplement(
     who: Actor = Depends(citizen_page),
     session: Session = Depends(db),
 ) -> Response:
-    try:
-        service.answer_supplement(session, who, dossier_id, note)
-    except InvalidInput as exc:
-        session.rollback()
-        d = service.get_dossier(session, who, dossier_id)
-        return _status_page(request, session, who, d, {"note": exc.message(_lang(request))}, status_code=422)
-    return RedirectResponse(f"/services/dossiers/{dossier_id}", status_code=303)
+    with finished(session):
+        try:
+            service.answer_supplement(session, who, dossier_id, note)
+        except InvalidInput as exc:
+            session.rollback()
+            d = service.get_dossier(session, who, dossier_id)
+            return _status_page(
+                request, session, who, d, {"note": exc.message(_lang(request))}, status_code=422
+            )
+        return RedirectResponse(f"/services/dossiers/{dossier_id}", status_code=303)
 
 
 @router.get("/services/my")
-@commits
 def my_dossiers(
     request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
 ) -> Response:
-    rows = service.my_dossiers(session, who)
-    return _page(request, "services/my.html", {"rows": rows})
+    with finished(session):
+        rows = service.my_dossiers(session, who)
+        return _page(request, "services/my.html", {"rows": rows})
 
 
 @router.get("/services/dossiers/{dossier_id}/files/{file_id}")
-@commits
 def dossier_file(
     dossier_id: int,
     file_id: int,
@@ -678,8 +643,9 @@ def dossier_file(
     who: Actor = Depends(person_page),
     session: Session = Depends(db),
 ) -> Response:
-    f, data = service.get_dossier_file(session, who, dossier_id, file_id)
-    return _file_response(data, f.content_type, f.filename)
+    with finished(session):
+        f, data = service.get_dossier_file(session, who, dossier_id, file_id)
+        return _file_response(data, f.content_type, f.filename)
 
 
 def _file_response(data: bytes, content_type: str, filename: str) -> Response:
@@ -700,9 +666,9 @@ def _file_response(data: bytes, content_type: str, filename: str) -> Response:
 
 
 @router.get("/services/wallet")
-@commits
 def wallet(request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)) -> Response:
-    return _wallet_page(request, session, who, {})
+    with finished(session):
+        return _wallet_page(request, session, who, {})
 
 
 def _wallet_page(
@@ -732,7 +698,6 @@ def _wallet_page(
 
 
 @router.post("/services/wallet", dependencies=[Depends(csrf_protect)])
-@commits
 def wallet_add(
     request: Request,
     title: str = Form(""),
@@ -740,46 +705,46 @@ def wallet_add(
     who: Actor = Depends(citizen_page),
     session: Session = Depends(db),
 ) -> Response:
-    try:
-        if upload is None or not upload.filename:
-            raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
-        service.wallet_upload(session, who, title, upload.filename, _read_upload(upload))
-    except InvalidInput as exc:
-        session.rollback()
-        key = "title" if exc.code.startswith("wallet.") else "upload"
-        return _wallet_page(
-            request, session, who, {key: exc.message(_lang(request))}, status_code=422, title=title
-        )
-    return RedirectResponse("/services/wallet", status_code=303)
+    with finished(session):
+        try:
+            if upload is None or not upload.filename:
+                raise InvalidInput("upload.missing", "Chọn một tệp để tải lên.", "Choose a file to upload.")
+            service.wallet_upload(session, who, title, upload.filename, _read_upload(upload))
+        except InvalidInput as exc:
+            session.rollback()
+            key = "title" if exc.code.startswith("wallet.") else "upload"
+            return _wallet_page(
+                request, session, who, {key: exc.message(_lang(request))}, status_code=422, title=title
+            )
+        return RedirectResponse("/services/wallet", status_code=303)
 
 
 @router.get("/services/wallet/{doc_id}/file")
-@commits
 def wallet_file(
     doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
 ) -> Response:
-    doc = service.get_wallet_document(session, who, doc_id)
-    return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
+    with finished(session):
+        doc = service.get_wallet_document(session, who, doc_id)
+        return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
 
 
 @router.get("/services/wallet/{doc_id}/signature")
-@commits
 def wallet_signature(
     doc_id: int, request: Request, who: Actor = Depends(citizen_page), session: Session = Depends(db)
 ) -> Response:
     """The detached signature, for anyone who wants to check it with the public key themselves."""
-    doc = service.get_wallet_document(session, who, doc_id)
-    if not doc.signature:
-        raise not_found("chữ ký", "signature")
-    body = f"algorithm: {doc.signature_alg}\nkey_id: {doc.key_id}\nsha256: {doc.sha256}\nsignature: {doc.signature}\n"
-    return Response(body, media_type="text/plain; charset=utf-8")
+    with finished(session):
+        doc = service.get_wallet_document(session, who, doc_id)
+        if not doc.signature:
+            raise not_found("chữ ký", "signature")
+        body = f"algorithm: {doc.signature_alg}\nkey_id: {doc.key_id}\nsha256: {doc.sha256}\nsignature: {doc.signature}\n"
+        return Response(body, media_type="text/plain; charset=utf-8")
 
 
 # --------------------------------------------------------------------------- officers
 
 
 @router.get("/services/inbox")
-@commits
 def inbox(
     request: Request,
     status: str = "open",
@@ -787,28 +752,29 @@ def inbox(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    box = service.inbox(session, who, status=status, page=page)
-    today = service.local_now().date()
-    return _page(
-        request,
-        "services/inbox.html",
-        {
-            "box": box,
-            "today": today,
-            "agency_label": service.agency_name(box.agency, _lang(request)) if box.agency else None,
-        },
-    )
+    with finished(session):
+        box = service.inbox(session, who, status=status, page=page)
+        today = service.local_now().date()
+        return _page(
+            request,
+            "services/inbox.html",
+            {
+                "box": box,
+                "today": today,
+                "agency_label": service.agency_name(box.agency, _lang(request)) if box.agency else None,
+            },
+        )
 
 
 @router.get("/services/officer/dossiers/{dossier_id}")
-@commits
 def officer_dossier(
     dossier_id: int, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
 ) -> Response:
-    d = service.view_for_officer(session, who, dossier_id)
-    if d.status in service.EDITABLE_STATUSES:
-        return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
-    return _officer_page(request, session, d, {})
+    with finished(session):
+        d = service.view_for_officer(session, who, dossier_id)
+        if d.status in service.EDITABLE_STATUSES:
+            return RedirectResponse(f"/services/dossiers/{d.id}/check", status_code=303)
+        return _officer_page(request, session, d, {})
 
 
 def _officer_page(
@@ -842,11 +808,7 @@ def _officer_page(
     )
 
 
-_ACTIONS = ("receive", "supplement", "approve", "refuse", "issue", "return")
-
-
 @router.post("/services/officer/dossiers/{dossier_id}/{action}", dependencies=[Depends(csrf_protect)])
-@commits
 def officer_action(
     dossier_id: int,
     action: str,
@@ -856,49 +818,27 @@ def officer_action(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    if action not in _ACTIONS:
-        raise not_found("thao tác", "action")
-    v = int(version) if version.isdigit() else None
-    try:
-        run_action(request, session, who, dossier_id, action, v, note)
-    except InvalidInput as exc:
-        session.rollback()
-        d = service.get_dossier(session, who, dossier_id)
-        return _officer_page(
-            request, session, d, {"note": exc.message(_lang(request))}, status_code=422, note=note
-        )
-    return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
+    with finished(session):
+        v = int(version) if version.isdigit() else None
+        try:
+            service.run_officer_action(
+                session, who, dossier_id, action, v, note, signer_for(request), _base_url(request)
+            )
+        except InvalidInput as exc:
+            session.rollback()
+            d = service.get_dossier(session, who, dossier_id)
+            return _officer_page(
+                request, session, d, {"note": exc.message(_lang(request))}, status_code=422, note=note
+            )
+        return RedirectResponse(f"/services/officer/dossiers/{dossier_id}", status_code=303)
 
 
-def run_action(
-    request: Request,
-    session: Session,
-    who: Actor,
-    dossier_id: int,
-    action: str,
-    version: int | None,
-    note: str,
-) -> Dossier:
-    if action == "receive":
-        return service.receive_dossier(session, who, dossier_id, version)
-    if action == "supplement":
-        return service.request_supplement(session, who, dossier_id, version, note)
-    if action == "approve":
-        return service.approve_dossier(session, who, dossier_id, version, note)
-    if action == "refuse":
-        return service.refuse_dossier(session, who, dossier_id, version, note)
-    if action == "issue":
-        service.issue_result(
-            session, who, dossier_id, version, signer_for(request), str(request.base_url).rstrip("/")
-        )
-        return service.get_dossier(session, who, dossier_id)
-    if action == "return":
-        return service.return_result(session, who, dossier_id, version)
-    raise not_found("thao tác", "action")
+def _base_url(request: Request) -> str:
+    """The app's address, printed on a signed result for checking it."""
+    return str(request.base_url).rstrip("/")
 
 
 @router.get("/services/officer/dossiers/{dossier_id}/snapshots/{snap_id}")
-@commits
 def officer_snapshot(
     dossier_id: int,
     snap_id: int,
@@ -906,21 +846,21 @@ def officer_snapshot(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    d = service.view_for_officer(session, who, dossier_id)
-    snap = next((s for s in service.snapshots(session, d) if s.id == snap_id), None)
-    if snap is None:
-        raise not_found("bản lưu", "snapshot")
-    content = service.snapshot_content(snap)
-    proc = _proc_of(session, d)
-    return _page(
-        request,
-        "services/snapshot.html",
-        {"d": d, "snap": snap, "content": content, "form": service.procedure_form(proc), "proc": proc},
-    )
+    with finished(session):
+        d = service.view_for_officer(session, who, dossier_id)
+        snap = next((s for s in service.snapshots(session, d) if s.id == snap_id), None)
+        if snap is None:
+            raise not_found("bản lưu", "snapshot")
+        content = service.snapshot_content(snap)
+        proc = _proc_of(session, d)
+        return _page(
+            request,
+            "services/snapshot.html",
+            {"d": d, "snap": snap, "content": content, "form": service.procedure_form(proc), "proc": proc},
+        )
 
 
 @router.get("/services/officer/dossiers/{dossier_id}/results/{doc_id}")
-@commits
 def officer_result(
     dossier_id: int,
     doc_id: int,
@@ -928,20 +868,21 @@ def officer_result(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    d = service.get_dossier(session, who, dossier_id)
-    doc = next((x for x in service.results_of(session, d, released_only=False) if x.id == doc_id), None)
-    if doc is None:
-        raise not_found("kết quả", "result")
-    return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
+    with finished(session):
+        d = service.get_dossier(session, who, dossier_id)
+        doc = next((x for x in service.results_of(session, d, released_only=False) if x.id == doc_id), None)
+        if doc is None:
+            raise not_found("kết quả", "result")
+        return _file_response(service.blob_data(session, doc.sha256), doc.content_type, doc.filename)
 
 
 # --------------------------------------------------------------------------- one-stop desk
 
 
 @router.get("/services/desk")
-@commits
 def desk(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
-    return _desk_page(request, session, who, {}, "", "")
+    with finished(session):
+        return _desk_page(request, session, who, {}, "", "")
 
 
 def _desk_page(
@@ -964,7 +905,6 @@ def _desk_page(
 
 
 @router.post("/services/desk", dependencies=[Depends(csrf_protect)])
-@commits
 def desk_start(
     request: Request,
     qr: str = Form(""),
@@ -972,25 +912,26 @@ def desk_start(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    lang = _lang(request)
-    errors: dict[str, str] = {}
-    if not qr.strip():
-        errors["qr"] = "Scan the ID card's QR code." if lang == "en" else "Quét mã QR trên thẻ căn cước."
-    if not procedure:
-        errors["procedure"] = "Choose a procedure." if lang == "en" else "Chọn thủ tục."
-    if not errors:
-        try:
-            d = service.desk_start(session, who, qr, procedure)
-        except Hue06Error as exc:
-            # The page is shown again with the error: end the unit of work here by the same rule.
-            if keeps_changes(exc.status_code, exc):
-                session.commit()
+    with finished(session):
+        lang = _lang(request)
+        errors: dict[str, str] = {}
+        if not qr.strip():
+            errors["qr"] = translate("Quét mã QR trên thẻ căn cước.", lang)
+        if not procedure:
+            errors["procedure"] = translate("Chọn thủ tục.", lang)
+        if not errors:
+            try:
+                d = service.desk_start(session, who, qr, procedure)
+            except Hue06Error as exc:
+                # The page is shown again with the error: end the unit of work here by the same rule.
+                if keeps_changes(exc.status_code, exc):
+                    session.commit()
+                else:
+                    session.rollback()
+                errors["qr"] = exc.message(lang)
             else:
-                session.rollback()
-            errors["qr"] = exc.message(lang)
-        else:
-            return RedirectResponse(f"/services/dossiers/{d.id}/details", status_code=303)
-    return _desk_page(request, session, who, errors, "", procedure, status_code=422)
+                return RedirectResponse(f"/services/dossiers/{d.id}/details", status_code=303)
+        return _desk_page(request, session, who, errors, "", procedure, status_code=422)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -1009,7 +950,6 @@ def _period(date_from: str, date_to: str) -> tuple[date, date]:
 
 
 @router.get("/services/stats")
-@commits
 def stats_page(
     request: Request,
     date_from: str = "",
@@ -1017,48 +957,47 @@ def stats_page(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    d_from, d_to = _period(
-        request.query_params.get("from", date_from), request.query_params.get("to", date_to)
-    )
-    result = stats.compute(session, d_from, d_to, communes=who.communes)
-    return _page(request, "services/stats.html", {"s": result, "labels": stats.INDICATOR_LABELS})
+    with finished(session):
+        d_from, d_to = _period(
+            request.query_params.get("from", date_from), request.query_params.get("to", date_to)
+        )
+        result = stats.compute(session, d_from, d_to, communes=who.communes)
+        return _page(request, "services/stats.html", {"s": result, "labels": stats.INDICATOR_LABELS})
 
 
 @router.get("/services/stats.xlsx")
-@commits
 def stats_xlsx(
     request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
 ) -> Response:
-    d_from, d_to = _period(request.query_params.get("from", ""), request.query_params.get("to", ""))
-    result = stats.compute(session, d_from, d_to, communes=who.communes)
-    name = f"dich-vu-cong-{d_from:%Y%m%d}-{d_to:%Y%m%d}.xlsx"
-    return Response(
-        stats.to_xlsx(result),
-        media_type=files.CONTENT_TYPES["xlsx"],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    with finished(session):
+        d_from, d_to = _period(request.query_params.get("from", ""), request.query_params.get("to", ""))
+        result = stats.compute(session, d_from, d_to, communes=who.communes)
+        name = f"dich-vu-cong-{d_from:%Y%m%d}-{d_to:%Y%m%d}.xlsx"
+        return Response(
+            stats.to_xlsx(result),
+            media_type=files.CONTENT_TYPES["xlsx"],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
 
 # --------------------------------------------------------------------------- catalogue editor
 
 
 @router.get("/services/admin/procedures")
-@commits
 def admin_list(
     request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
 ) -> Response:
-    _require_admin(who)
-    return _page(
-        request,
-        "services/admin_list.html",
-        {"procedures": service.list_procedures(session, include_inactive=True)},
-    )
+    with finished(session):
+        _require_admin(who)
+        return _page(
+            request,
+            "services/admin_list.html",
+            {"procedures": service.list_procedures(session, include_inactive=True)},
+        )
 
 
 def _require_admin(who: Actor) -> None:
     if who.role != "admin":
-        from hue06.core.errors import Forbidden
-
         raise Forbidden(
             "auth.role",
             "Chỉ quản trị viên được sửa danh mục thủ tục.",
@@ -1067,20 +1006,18 @@ def _require_admin(who: Actor) -> None:
 
 
 @router.get("/services/admin/procedures/{code}")
-@commits
 def admin_edit(
     code: str, request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
 ) -> Response:
-    _require_admin(who)
-    proc = service.get_procedure(session, code)
-    return _admin_page(request, proc, {}, {})
+    with finished(session):
+        _require_admin(who)
+        proc = service.get_procedure(session, code)
+        return _admin_page(request, proc, {}, {})
 
 
 def _admin_page(
     request: Request, proc: Procedure, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
 ) -> Response:
-    import json
-
     v = {
         "name": proc.name,
         "name_en": proc.name_en,
@@ -1106,7 +1043,6 @@ def _admin_page(
 
 
 @router.post("/services/admin/procedures/{code}", dependencies=[Depends(csrf_protect)])
-@commits
 def admin_save(
     code: str,
     request: Request,
@@ -1114,63 +1050,64 @@ def admin_save(
     who: Actor = Depends(official_page),
     session: Session = Depends(db),
 ) -> Response:
-    import json
-
-    _require_admin(who)
-    posted = {
-        k: str(raw.get(k, ""))
-        for k in (
-            "name",
-            "name_en",
-            "agency_code",
-            "assurance_level",
-            "time_limit",
-            "time_unit",
-            "fee",
-            "fee_note",
-            "result_name",
-            "components",
-            "form_schema",
-            "version",
+    with finished(session):
+        _require_admin(who)
+        posted = {
+            k: str(raw.get(k, ""))
+            for k in (
+                "name",
+                "name_en",
+                "agency_code",
+                "assurance_level",
+                "time_limit",
+                "time_unit",
+                "fee",
+                "fee_note",
+                "result_name",
+                "components",
+                "form_schema",
+                "version",
+            )
+        }
+        posted["active"] = raw.get("active") == "1"  # type: ignore[assignment]
+        changes: dict[str, Any] = {
+            k: posted[k]
+            for k in (
+                "name",
+                "name_en",
+                "agency_code",
+                "assurance_level",
+                "time_limit",
+                "time_unit",
+                "fee",
+                "fee_note",
+                "result_name",
+                "active",
+            )
+        }
+        errors: dict[str, str] = {}
+        lang = _lang(request)
+        for key in ("components", "form_schema"):
+            try:
+                changes[key] = json.loads(posted[key])
+            except ValueError:
+                errors[key] = translate("Không phải JSON hợp lệ.", lang)
+        proc = service.get_procedure(session, code)
+        if not errors:
+            try:
+                service.update_procedure(session, who, code, changes, int(posted["version"] or 0))
+            except InvalidInput as exc:
+                session.rollback()
+                field = {
+                    "eform.schema": "form_schema",
+                    "procedure.components": "components",
+                    "procedure.time_unit": "time_unit",
+                    "procedure.agency": "agency_code",
+                    "procedure.name": "name",
+                }.get(exc.code, "time_limit")
+                errors[field] = exc.message(lang)
+            else:
+                return RedirectResponse(f"/services/admin/procedures/{code}?saved=1", status_code=303)
+        return _admin_page(
+            request, service.get_procedure(session, proc.code), posted, errors, status_code=422
         )
-    }
-    posted["active"] = raw.get("active") == "1"  # type: ignore[assignment]
-    changes: dict[str, Any] = {
-        k: posted[k]
-        for k in (
-            "name",
-            "name_en",
-            "agency_code",
-            "assurance_level",
-            "time_limit",
-            "time_unit",
-            "fee",
-            "fee_note",
-            "result_name",
-            "active",
-        )
-    }
-    errors: dict[str, str] = {}
-    lang = _lang(request)
-    for key in ("components", "form_schema"):
-        try:
-            changes[key] = json.loads(posted[key])
-        except ValueError:
-            errors[key] = "Not valid JSON." if lang == "en" else "Không phải JSON hợp lệ."
-    proc = service.get_procedure(session, code)
-    if not errors:
-        try:
-            service.update_procedure(session, who, code, changes, int(posted["version"] or 0))
-        except InvalidInput as exc:
-            session.rollback()
-            field = {
-                "eform.schema": "form_schema",
-                "procedure.components": "components",
-                "procedure.time_unit": "time_unit",
-                "procedure.agency": "agency_code",
-                "procedure.name": "name",
-            }.get(exc.code, "time_limit")
-            errors[field] = exc.message(lang)
-        else:
-            return RedirectResponse(f"/services/admin/procedures/{code}?saved=1", status_code=303)
-    return _admin_page(request, service.get_procedure(session, proc.code), posted, errors, status_code=422)

@@ -17,11 +17,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import typer
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hue06.core.db import bulk_insert, chunked
-from hue06.core.errors import InvalidInput
+from hue06.cliutil import console, fail, open_session, out, progress
+from hue06.core.db import chunked
+from hue06.core.errors import Hue06Error, InvalidInput
+from hue06.registry import service as registry
+from hue06.services import service as svc
 
 CHUNK = 20_000
 REFUSED_SHARE = 0.02
@@ -30,9 +32,7 @@ REUSE_SHARE = 0.3
 
 def _weights() -> dict[int, dict[str, float]]:
     """Per essential service (1..25): share of dossiers, online share, overdue share (Appendix II)."""
-    from hue06.services.service import appendix_ii
-
-    rows = appendix_ii()["rows"]
+    rows = svc.appendix_ii()["rows"]
     total = sum(r["total"] for r in rows)
     out = {}
     for r in rows:
@@ -46,8 +46,6 @@ def _weights() -> dict[int, dict[str, float]]:
 
 
 def _applicants(session: Session) -> list[tuple[int, str]]:
-    from hue06.registry import service as registry
-
     people: list[tuple[int, str]] = []
     for batch in registry.iter_register(session):
         people.extend((row["id"], row["commune_code"]) for row in batch if row["status"] == "alive")
@@ -64,10 +62,6 @@ def generate(
     today: date | None = None,
 ) -> dict[str, Any]:
     """Insert `count` synthetic dossiers submitted between date_from and date_to (all or nothing)."""
-    from hue06.services import eform
-    from hue06.services import service as svc
-    from hue06.services.models import Dossier, Procedure
-
     if count <= 0:
         raise InvalidInput("synth.count", "Số hồ sơ phải lớn hơn 0.", "The count must be positive.")
     if date_to < date_from:
@@ -82,10 +76,7 @@ def generate(
             "CSDL dân cư trống: hãy tạo tỉnh giả lập trước (hue06 synth province).",
             "The register is empty: build the synthetic province first (hue06 synth province).",
         )
-    procs = {
-        p.essential_no: p
-        for p in session.scalars(select(Procedure).where(Procedure.essential_no.is_not(None)))
-    }
+    procs = svc.essential_procedures(session)
     weights = _weights()
     numbers = [n for n in sorted(weights) if weights[n]["share"] > 0 and n in procs]
     shares = [weights[n]["share"] for n in numbers]
@@ -111,12 +102,9 @@ def generate(
             add_cache[key] = cal.add_working_days(d, n)
         return add_cache[key]
 
-    fees = {n: eform.compute_fee(p.fee, p.fee_rules or {}, _default_answers(p)) for n, p in procs.items()}
-    first_id = int(session.scalar(select(func.max(Dossier.id))) or 0) + 1
-    table = Dossier.__table__
+    fees = {n: svc.typical_fee(p) for n, p in procs.items()}
+    first_id = svc.next_dossier_id(session)
     now = datetime.now(UTC)
-    # COPY writes JSON columns from their text; executemany goes through the JSON type.
-    empty: Any = "{}" if session.get_bind().dialect.name == "postgresql" else {}
     made = open_count = 0
     for ids in chunked(range(first_id, first_id + count), CHUNK):
         rows = []
@@ -164,8 +152,6 @@ def generate(
                     "commune_code": commune,
                     "channel": "online" if online else "desk",
                     "status": status,
-                    "form_data": empty,
-                    "register_data": empty,
                     "fee": fee,
                     "paid": fee > 0,
                     "payment_key": None,
@@ -193,36 +179,12 @@ def generate(
                 }
             )
             open_count += is_open
-        bulk_insert(session, table, rows)
+        svc.load_dossiers(session, rows)
         made += len(rows)
         if on_progress:
             on_progress(len(rows))
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        session.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('svc_dossiers', 'id'), "
-                "(SELECT MAX(id) FROM svc_dossiers))"
-            )
-        )
-        session.execute(text("ANALYZE svc_dossiers"))
+    svc.finish_dossier_load(session)
     return {"dossiers": made, "open": open_count, "from": date_from.isoformat(), "to": date_to.isoformat()}
-
-
-def _default_answers(proc: Any) -> dict[str, Any]:
-    """The most common answers, for the fee: the first option of each choice, one copy, one form."""
-    from hue06.services import eform
-
-    answers: dict[str, Any] = {}
-    for f in eform.parse_schema(proc.form_schema).typed:
-        if f.type in ("select", "radio") and f.options:
-            answers[f.name] = f.options[0][0]
-        elif f.type == "checkboxes" and f.options:
-            answers[f.name] = [f.options[0][0]]
-        elif f.type == "integer":
-            answers[f.name] = f.default or f.min or 1
-    return answers
 
 
 def register(app: typer.Typer) -> None:
@@ -242,9 +204,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Generate dossiers over the 25 essential services with the report's proportions."""
-        from hue06.cliutil import console, fail, open_session, out, progress
-        from hue06.core.errors import Hue06Error
-
         try:
             d_from, d_to = date.fromisoformat(date_from), date.fromisoformat(date_to)
         except ValueError:
