@@ -123,56 +123,65 @@ def parse_schema(schema: dict[str, Any]) -> Form:
             raise _schema_error(f"field {name} twice")
         names.add(name)
         bind = raw.get("bind")
-        if bind is not None:
-            if bind not in REGISTER_ATTRIBUTES:
-                raise _schema_error(f"{name}: unknown register attribute {bind}")
-            vi, en = REGISTER_ATTRIBUTES[bind]
-            fields.append(
-                Field(
-                    name=name,
-                    type="text",
-                    label=raw.get("label", vi),
-                    label_en=raw.get("label_en", en),
-                    bind=bind,
-                )
-            )
-            continue
-        ftype = raw.get("type", "text")
-        if ftype not in FIELD_TYPES:
-            raise _schema_error(f"{name}: unknown type {ftype}")
-        options = tuple(tuple(str(x) for x in opt) for opt in raw.get("options", []))
-        if ftype in ("select", "radio", "checkboxes") and not options:
-            raise _schema_error(f"{name}: options are required")
-        if raw.get("pattern"):
-            try:
-                re.compile(raw["pattern"])
-            except re.error:
-                raise _schema_error(f"{name}: bad pattern") from None
-        when = raw.get("when")
-        if when is not None and (not isinstance(when, dict) or "field" not in when):
-            raise _schema_error(f"{name}: 'when' needs a field")
-        fields.append(
-            Field(
-                name=name,
-                type=ftype,
-                label=str(raw.get("label", name)),
-                label_en=str(raw.get("label_en", "")),
-                required=bool(raw.get("required", False)),
-                hint=str(raw.get("hint", "")),
-                hint_en=str(raw.get("hint_en", "")),
-                page=str(raw.get("page", "")) or "chung",
-                options=options,
-                min=raw.get("min"),
-                max=raw.get("max"),
-                max_length=raw.get("max_length"),  # type: ignore[arg-type]
-                pattern=raw.get("pattern"),
-                default=raw.get("default"),
-                when=when,
-            )
-        )
+        fields.append(_bound_field(name, raw, bind) if bind is not None else _typed_field(name, raw))
     for f in fields:
         if f.when and f.when["field"] not in names:
             raise _schema_error(f"{f.name}: 'when' refers to unknown field {f.when['field']}")
+    return Form(tuple(fields), _pages(schema, fields))
+
+
+def _bound_field(name: str, raw: dict[str, Any], bind: str) -> Field:
+    """A field filled from the register (never typed in): its label defaults to the attribute's."""
+    if bind not in REGISTER_ATTRIBUTES:
+        raise _schema_error(f"{name}: unknown register attribute {bind}")
+    vi, en = REGISTER_ATTRIBUTES[bind]
+    return Field(
+        name=name,
+        type="text",
+        label=raw.get("label", vi),
+        label_en=raw.get("label_en", en),
+        bind=bind,
+    )
+
+
+def _typed_field(name: str, raw: dict[str, Any]) -> Field:
+    """A question the applicant answers, after checking its type, options, pattern and condition."""
+    ftype = raw.get("type", "text")
+    if ftype not in FIELD_TYPES:
+        raise _schema_error(f"{name}: unknown type {ftype}")
+    options = tuple(tuple(str(x) for x in opt) for opt in raw.get("options", []))
+    if ftype in ("select", "radio", "checkboxes") and not options:
+        raise _schema_error(f"{name}: options are required")
+    if raw.get("pattern"):
+        try:
+            re.compile(raw["pattern"])
+        except re.error:
+            raise _schema_error(f"{name}: bad pattern") from None
+    when = raw.get("when")
+    if when is not None and (not isinstance(when, dict) or "field" not in when):
+        raise _schema_error(f"{name}: 'when' needs a field")
+    return Field(
+        name=name,
+        type=ftype,
+        label=str(raw.get("label", name)),
+        label_en=str(raw.get("label_en", "")),
+        required=bool(raw.get("required", False)),
+        hint=str(raw.get("hint", "")),
+        hint_en=str(raw.get("hint_en", "")),
+        page=str(raw.get("page", "")) or "chung",
+        options=options,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        max_length=raw.get("max_length"),  # type: ignore[arg-type]
+        pattern=raw.get("pattern"),
+        default=raw.get("default"),
+        when=when,
+    )
+
+
+def _pages(schema: dict[str, Any], fields: list[Field]) -> tuple[Page, ...]:
+    """The journey's pages: the declared ones in their order, then any page a field names; pages
+    with no typed field are left out."""
     declared = {str(p.get("id")): p for p in schema.get("pages", []) if isinstance(p, dict)}
     order = list(declared)
     for f in fields:
@@ -191,7 +200,7 @@ def parse_schema(schema: dict[str, Any]) -> Form:
                     members,
                 )
             )
-    return Form(tuple(fields), tuple(pages))
+    return tuple(pages)
 
 
 def applies(f: Field, values: dict[str, Any]) -> bool:

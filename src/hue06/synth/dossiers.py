@@ -83,108 +83,128 @@ def generate(
     rng = random.Random(seed)
     cal = svc.calendar()
     today = today or svc.local_now().date()
-    end_of_history = today  # a result due after today is still being processed
-
     days = [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]
     day_weights = [1.0 if cal.is_working_day(d) else 0.12 for d in days]  # online filings go on at weekends
-    due_cache: dict[tuple[date, bool, int, str], date] = {}
-    add_cache: dict[tuple[date, int], date] = {}
-
-    def due_for(local: datetime, limit: int, unit: str) -> date:
-        key = (local.date(), local.time() >= cal.cutoff, limit, unit)
-        if key not in due_cache:
-            due_cache[key] = cal.due_date(local, limit, unit)
-        return due_cache[key]
-
-    def add_wd(d: date, n: int) -> date:
-        key = (d, n)
-        if key not in add_cache:
-            add_cache[key] = cal.add_working_days(d, n)
-        return add_cache[key]
-
-    fees = {n: svc.typical_fee(p) for n, p in procs.items()}
+    # A result due after today is still being processed.
+    history = _History(procs, weights, people, rng, cal, today)
     first_id = svc.next_dossier_id(session)
-    now = datetime.now(UTC)
     made = open_count = 0
     for ids in chunked(range(first_id, first_id + count), CHUNK):
-        rows = []
         picks = rng.choices(numbers, shares, k=len(ids))
         when = rng.choices(days, day_weights, k=len(ids))
-        for dossier_id, no, day in zip(ids, picks, when, strict=True):
-            p = procs[no]
-            w = weights[no]
-            online = rng.random() < w["online"]
-            working = cal.is_working_day(day)
-            hour = (
-                rng.randint(7, 16) + rng.random()
-                if (working and (not online or rng.random() < 0.7))
-                else rng.uniform(0, 24)
-            )
-            local = datetime.combine(day, time(0), tzinfo=svc.VN_TZ) + timedelta(hours=min(hour, 23.99))
-            due = due_for(local, p.time_limit, p.time_unit)
-            resident_id, commune = people[rng.randrange(len(people))]
-            late = rng.random() < w["overdue"]
-            if late:
-                finished = add_wd(due, rng.randint(1, 8))
-            else:
-                span = max(cal.working_days_between(cal.received_on(local), due), 0)
-                finished = (
-                    add_wd(cal.received_on(local), rng.randint(0, span)) if span else cal.received_on(local)
-                )
-            refused = rng.random() < REFUSED_SHARE
-            is_open = finished > end_of_history
-            status = "received" if is_open else ("refused" if refused else "returned")
-            finished_at = (
-                None
-                if is_open
-                else datetime.combine(finished, time(15, 30), tzinfo=svc.VN_TZ).astimezone(UTC)
-            )
-            submitted_at = local.astimezone(UTC)
-            fee = fees[no]
-            rows.append(
-                {
-                    "id": dossier_id,
-                    "code": f"{p.agency_code}-{local:%y%m%d}-{dossier_id:06d}",
-                    "procedure_id": p.id,
-                    "procedure_no": no,
-                    "agency_code": p.agency_code,
-                    "resident_id": resident_id,
-                    "commune_code": commune,
-                    "channel": "online" if online else "desk",
-                    "status": status,
-                    "fee": fee,
-                    "paid": fee > 0,
-                    "payment_key": None,
-                    "time_limit": p.time_limit,
-                    "time_unit": p.time_unit,
-                    "created_by": "system:synth",
-                    "created_at": submitted_at,
-                    "submitted_at": submitted_at,
-                    "submitted_on": day,
-                    "received_at": submitted_at,
-                    "due_date": due,
-                    "decided_at": finished_at,
-                    "finished_at": finished_at,
-                    "finished_on": None if is_open else finished,
-                    "decision": None if is_open else ("refused" if refused else "approved"),
-                    "decision_note": "",
-                    "result_document_id": None,
-                    "result_electronic": (not is_open and not refused and (online or rng.random() < 0.8)),
-                    "digitised": online or rng.random() < 0.97,
-                    "reused_documents": 1 if rng.random() < REUSE_SHARE else 0,
-                    "prefilled_fields": 6,
-                    "assigned_to": "",
-                    "version": 1,
-                    "updated_at": now,
-                }
-            )
-            open_count += is_open
+        rows = [history.dossier(i, no, day) for i, no, day in zip(ids, picks, when, strict=True)]
+        open_count += sum(1 for r in rows if r["finished_on"] is None)
         svc.load_dossiers(session, rows)
         made += len(rows)
         if on_progress:
             on_progress(len(rows))
     svc.finish_dossier_load(session)
     return {"dossiers": made, "open": open_count, "from": date_from.isoformat(), "to": date_to.isoformat()}
+
+
+class _History:
+    """One run's state: the seeded random source, the calendar (with caches of its answers, the
+    same few days come back thousands of times) and what is drawn from per service."""
+
+    def __init__(
+        self,
+        procs: dict[int, Any],
+        weights: dict[int, dict[str, float]],
+        people: list[tuple[int, str]],
+        rng: random.Random,
+        cal: Any,
+        end_of_history: date,
+    ) -> None:
+        self.procs = procs
+        self.weights = weights
+        self.people = people
+        self.rng = rng
+        self.cal = cal
+        self.end_of_history = end_of_history
+        self.fees = {n: svc.typical_fee(p) for n, p in procs.items()}
+        self.now = datetime.now(UTC)
+        self._due: dict[tuple[date, bool, int, str], date] = {}
+        self._added: dict[tuple[date, int], date] = {}
+
+    def due_for(self, local: datetime, limit: int, unit: str) -> date:
+        key = (local.date(), local.time() >= self.cal.cutoff, limit, unit)
+        if key not in self._due:
+            self._due[key] = self.cal.due_date(local, limit, unit)
+        return self._due[key]
+
+    def add_wd(self, d: date, n: int) -> date:
+        key = (d, n)
+        if key not in self._added:
+            self._added[key] = self.cal.add_working_days(d, n)
+        return self._added[key]
+
+    def dossier(self, dossier_id: int, no: int, day: date) -> dict[str, Any]:
+        """One dossier's row: when it was filed, by whom, and how (and whether) it was finished."""
+        rng, cal = self.rng, self.cal
+        p = self.procs[no]
+        w = self.weights[no]
+        online = rng.random() < w["online"]
+        working = cal.is_working_day(day)
+        hour = (
+            rng.randint(7, 16) + rng.random()
+            if (working and (not online or rng.random() < 0.7))
+            else rng.uniform(0, 24)
+        )
+        local = datetime.combine(day, time(0), tzinfo=svc.VN_TZ) + timedelta(hours=min(hour, 23.99))
+        due = self.due_for(local, p.time_limit, p.time_unit)
+        resident_id, commune = self.people[rng.randrange(len(self.people))]
+        late = rng.random() < w["overdue"]
+        if late:
+            finished = self.add_wd(due, rng.randint(1, 8))
+        else:
+            span = max(cal.working_days_between(cal.received_on(local), due), 0)
+            finished = (
+                self.add_wd(cal.received_on(local), rng.randint(0, span)) if span else cal.received_on(local)
+            )
+        refused = rng.random() < REFUSED_SHARE
+        is_open = finished > self.end_of_history
+        status = "received" if is_open else ("refused" if refused else "returned")
+        finished_at = (
+            None if is_open else datetime.combine(finished, time(15, 30), tzinfo=svc.VN_TZ).astimezone(UTC)
+        )
+        submitted_at = local.astimezone(UTC)
+        fee = self.fees[no]
+        now = self.now
+        return {
+            "id": dossier_id,
+            "code": f"{p.agency_code}-{local:%y%m%d}-{dossier_id:06d}",
+            "procedure_id": p.id,
+            "procedure_no": no,
+            "agency_code": p.agency_code,
+            "resident_id": resident_id,
+            "commune_code": commune,
+            "channel": "online" if online else "desk",
+            "status": status,
+            "fee": fee,
+            "paid": fee > 0,
+            "payment_key": None,
+            "time_limit": p.time_limit,
+            "time_unit": p.time_unit,
+            "created_by": "system:synth",
+            "created_at": submitted_at,
+            "submitted_at": submitted_at,
+            "submitted_on": day,
+            "received_at": submitted_at,
+            "due_date": due,
+            "decided_at": finished_at,
+            "finished_at": finished_at,
+            "finished_on": None if is_open else finished,
+            "decision": None if is_open else ("refused" if refused else "approved"),
+            "decision_note": "",
+            "result_document_id": None,
+            "result_electronic": (not is_open and not refused and (online or rng.random() < 0.8)),
+            "digitised": online or rng.random() < 0.97,
+            "reused_documents": 1 if rng.random() < REUSE_SHARE else 0,
+            "prefilled_fields": 6,
+            "assigned_to": "",
+            "version": 1,
+            "updated_at": now,
+        }
 
 
 def register(app: typer.Typer) -> None:
