@@ -47,6 +47,10 @@ class Mismatch:
     message_en: str
     line: int | None = None
 
+    def message(self, lang: str) -> str:
+        """The message in the page's language (both are written where the problem is found)."""
+        return self.message_en if lang == "en" else self.message_vi
+
     def as_dict(self) -> dict[str, object]:
         return {
             "check": self.check,

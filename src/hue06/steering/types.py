@@ -40,6 +40,10 @@ class ImportProblem:
     line: int | None = None  # 1-based line in the source text
     severity: str = "error"  # "error" rejects the row; "warning" keeps it
 
+    def message(self, lang: str) -> str:
+        """The message in the page's language (both are written where the problem is found)."""
+        return self.message_en if lang == "en" else self.message_vi
+
     def as_dict(self) -> dict[str, object]:
         return {
             "appendix": self.appendix,

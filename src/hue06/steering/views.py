@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from hue06.core.errors import Forbidden, Hue06Error, InvalidInput
 from hue06.core.security import Actor
-from hue06.steering import service
+from hue06.steering import service, xlsx
 from hue06.steering.deadlines import DEADLINE_KIND_LABELS, DeadlineKind
 from hue06.steering.report import parse_period
 from hue06.steering.types import MODEL_STATE_LABELS, TASK_STATUS_LABELS, ModelState, TaskStatus
 from hue06.web.deps import csrf_protect, official_page
+from hue06.web.i18n import translate
 from hue06.web.templating import render
-from hue06.web.transaction import db
+from hue06.web.transaction import db, keeps_changes
 
 router = APIRouter(prefix="/steering", include_in_schema=False)
 
@@ -44,11 +45,10 @@ STATE_COLOURS = {
 
 
 def _labels(lang: str) -> dict[str, object]:
-    i = 1 if lang == "en" else 0
     return {
-        "status": {s.value: TASK_STATUS_LABELS[s][i] for s in TaskStatus},
-        "state": {s.value: MODEL_STATE_LABELS[s][i] for s in ModelState},
-        "deadline": {k.value: DEADLINE_KIND_LABELS[k][i] for k in DeadlineKind},
+        "status": {s.value: translate(TASK_STATUS_LABELS[s][0], lang) for s in TaskStatus},
+        "state": {s.value: translate(MODEL_STATE_LABELS[s][0], lang) for s in ModelState},
+        "deadline": {k.value: translate(DEADLINE_KIND_LABELS[k][0], lang) for k in DeadlineKind},
     }
 
 
@@ -167,8 +167,8 @@ def _charts(dash: service.Dashboard, lang: str) -> str:
                 }
                 for name, vals, colour in (
                     (status_labels["completed"], lambda u: u[3], STATUS_COLOURS["completed"]),
-                    ("Quá hạn" if lang == "vi" else "Overdue", lambda u: u[4], STATUS_COLOURS["behind"]),
-                    ("Khác" if lang == "vi" else "Other", lambda u: u[2] - u[3] - u[4], "#b1b4b6"),
+                    (translate("Quá hạn", lang), lambda u: u[4], STATUS_COLOURS["behind"]),
+                    (translate("Khác", lang), lambda u: u[2] - u[3] - u[4], "#b1b4b6"),
                 )
             ],
             "layout": {
@@ -223,8 +223,6 @@ def dashboard(
 
 @router.get("/export.xlsx")
 def export(request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)) -> Response:
-    from hue06.steering import xlsx
-
     flt = _filter(request)
     data = xlsx.export_template(session, flt.year, flt)
     name = f"de-an-06-nhiem-vu-{date.today():%Y%m%d}.xlsx"
@@ -317,15 +315,7 @@ def task_update(
 ) -> Response:
     task = service.get_task(session, task_id)
     lang = request.state.lang
-    errors: dict[str, str] = {}
-    if status not in {s.value for s in TaskStatus}:
-        errors["status"] = "Choose a status" if lang == "en" else "Chọn tình trạng thực hiện"
-    if status == TaskStatus.COMPLETED.value and not (evidence.strip() or task.evidence):
-        errors["evidence"] = (
-            "Say what shows the task is done (a document number, a link)"
-            if lang == "en"
-            else "Ghi căn cứ hoàn thành (số văn bản, đường dẫn)"
-        )
+    errors = {k: translate(v, lang) for k, v in service.task_form_problems(task, status, evidence).items()}
     form = {"status": status, "result": result, "evidence": evidence, "comment": comment}
     if errors:
         return _task_page(request, session, who, task, errors, form, status_code=400)
@@ -343,6 +333,8 @@ def task_update(
     except Hue06Error as exc:
         if exc.status_code == 403:
             raise
+        if not keeps_changes(exc.status_code, exc):
+            session.rollback()
         return _task_page(
             request, session, who, task, {"status": exc.message(lang)}, form, status_code=exc.status_code
         )
@@ -353,15 +345,11 @@ def task_update(
 def mismatches(
     request: Request, who: Actor = Depends(official_page), session: Session = Depends(db)
 ) -> Response:
-    reports = service.list_reports(session)
-    chosen = request.query_params.get("report", "")
-    report = next((r for r in reports if str(r.id) == chosen), reports[0] if reports else None)
-    items = service.stored_mismatches(session, report.id) if report else []
-    problems = json.loads(report.problems) if report else []
+    found = service.mismatches_of(session, request.query_params.get("report", ""))
     return _page(
         request,
         "steering/mismatches.html",
-        {"reports": reports, "report": report, "items": items, "problems": problems},
+        {"reports": found.reports, "report": found.report, "items": found.items, "problems": found.problems},
     )
 
 

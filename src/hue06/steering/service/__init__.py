@@ -15,7 +15,7 @@ from hue06.steering.service._common import IMPORT_ROLES, REPORT_ROLES
 from hue06.steering.service.dashboard import Dashboard, dashboard
 from hue06.steering.service.generation import external_figures, generate_report, report_data, report_meta
 from hue06.steering.service.imports import ImportOutcome, ReportRejected, import_report, outcome_of
-from hue06.steering.service.reports import latest_report, list_reports, stored_mismatches
+from hue06.steering.service.reports import latest_report, list_reports, mismatches_of, stored_mismatches
 from hue06.steering.service.storing import store_rows
 from hue06.steering.service.tasks import (
     TaskFilter,
@@ -25,6 +25,7 @@ from hue06.steering.service.tasks import (
     history,
     list_models,
     list_tasks,
+    task_form_problems,
     task_is_overdue,
     update_model,
     update_task,
@@ -60,12 +61,14 @@ __all__ = [
     "list_reports",
     "list_tasks",
     "list_units",
+    "mismatches_of",
     "outcome_of",
     "report_data",
     "report_meta",
     "responsible_units",
     "store_rows",
     "stored_mismatches",
+    "task_form_problems",
     "task_is_overdue",
     "unit_kind",
     "units_of",

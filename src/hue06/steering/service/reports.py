@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from hue06.steering.checks import Mismatch
 from hue06.steering.models import SteeringMismatch, SteeringReport
 from hue06.steering.report import parse_period
+from hue06.steering.types import ImportProblem
 
 
 def stored_mismatches(session: Session, report_id: int | None = None) -> list[Mismatch]:
@@ -61,3 +64,21 @@ def latest_report(session: Session, period_code: str | None = None) -> SteeringR
 
 def list_reports(session: Session) -> list[SteeringReport]:
     return list(session.scalars(select(SteeringReport).order_by(SteeringReport.id.desc())))
+
+
+@dataclass
+class ReportMismatches:
+    reports: list[SteeringReport]
+    report: SteeringReport | None  # the one asked for, or the last imported
+    items: list[Mismatch]
+    problems: list[ImportProblem]  # what its import could not read, or read with an assumption
+
+
+def mismatches_of(session: Session, chosen: str = "") -> ReportMismatches:
+    """One imported report's mismatches and import problems (`chosen` is its id; the last by default)."""
+    reports = list_reports(session)
+    report = next((r for r in reports if str(r.id) == chosen), reports[0] if reports else None)
+    if report is None:
+        return ReportMismatches(reports, None, [], [])
+    problems = [ImportProblem(**p) for p in json.loads(report.problems)]
+    return ReportMismatches(reports, report, stored_mismatches(session, report.id), problems)

@@ -69,6 +69,17 @@ def _task_status(status: str) -> TaskStatus:
         ) from None
 
 
+def task_form_problems(task: SteeringTask, status: str, evidence: str) -> dict[str, str]:
+    """What the update form must say before anything is saved (by field, in Vietnamese: the page
+    translates): a status is chosen, and a completed task says what shows it is done."""
+    problems: dict[str, str] = {}
+    if status not in {s.value for s in TaskStatus}:
+        problems["status"] = "Chọn tình trạng thực hiện"
+    if status == TaskStatus.COMPLETED.value and not (evidence.strip() or task.evidence):
+        problems["evidence"] = "Ghi căn cứ hoàn thành (số văn bản, đường dẫn)"
+    return problems
+
+
 def update_task(
     session: Session,
     task_id: int,
