@@ -1,9 +1,10 @@
 """`hue06 demo`: build a living demo province, print the logins, serve the app (and the SSO demo app).
 
 Steps: migrate; build the synthetic province unless one of that size is already there; create demo
-officials for the province, one district and one commune; run `setup(ctx)` of each module's
-`demo.py` (identity's OIDC client and citizen, services' six months of dossiers, steering's
-reference report); then serve hue06 on :8000 and the second app on :8001.
+officials for the province, one district and one commune; run `setup(ctx)` of each `demo.py` in
+`hue06.modules.DEMO_ORDER` (identity's OIDC client and citizen, services' catalogue and officers,
+synth's six months of dossiers, steering's reference report); then serve hue06 on :8000 and the
+second app on :8001.
 """
 
 from __future__ import annotations
