@@ -142,8 +142,8 @@ def test_browser_writes_need_the_csrf_header_and_a_writer_role(client, family, m
 
 
 def test_move_and_correction_through_the_api(client, family, make_official, session):
-    make_official("kimlong", "commune", "19774")
-    token = identity.create_api_token(session, "kimlong")
+    make_official("phuxuan", "district", "475")  # both Tây Lộc and Kim Long
+    token = identity.create_api_token(session, "phuxuan")
     session.commit()
     auth = {"Authorization": f"Bearer {token}"}
     r = client.post(

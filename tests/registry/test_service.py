@@ -441,7 +441,7 @@ def test_death_outside_jurisdiction_is_not_found(session, family):
 def test_permanent_move_founds_a_household_at_the_destination(session, family, entries):
     out = service.record_move(
         session,
-        KIM_LONG,
+        PHU_XUAN_DISTRICT,
         family["head"].personal_id,
         to_commune_code="19774",
         address_detail="45 Kim Long",
@@ -473,7 +473,7 @@ def test_permanent_move_founds_a_household_at_the_destination(session, family, e
 def test_move_into_an_existing_household_and_temporary_stays(session, family):
     out = service.record_move(
         session,
-        KIM_LONG,
+        PHU_XUAN_DISTRICT,
         family["child"].personal_id,
         to_commune_code="19774",
         address_detail="",
@@ -487,7 +487,7 @@ def test_move_into_an_existing_household_and_temporary_stays(session, family):
     )
     temp = service.record_move(
         session,
-        KIM_LONG,
+        PHU_XUAN_DISTRICT,
         family["wife"].personal_id,
         to_commune_code="19774",
         address_detail="Kiệt 5 Kim Long",
@@ -547,11 +547,36 @@ def test_move_into_another_officers_commune_is_forbidden(session, family):
         service.record_move(
             session,
             TAY_LOC,
-            family["far"].personal_id,
+            family["head"].personal_id,
             to_commune_code="19774",
             address_detail="1 Kim Long",
             date_from="01/06/2024",
         )
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"kind": "temporary"},  # answered 200 with the whole record
+        {"date_from": "01/01/1901"},  # before the birth: answered 422, so the birth date could be bisected
+        {"date_from": "31/02/2024"},
+        {"kind": "holiday"},
+    ],
+)
+def test_a_move_of_a_resident_outside_the_jurisdiction_is_not_found_whatever_the_body(session, family, over):
+    """Into one's own commune or not, valid or not: the same 404 as an unknown ID, nothing written."""
+    kw = {
+        "to_commune_code": "19774",
+        "address_detail": "1 Kim Long",
+        "kind": "permanent",
+        "date_from": "01/06/2024",
+        **over,
+    }
+    for pid in (family["mountain"].personal_id, "046085999999"):
+        with pytest.raises(NotFound):
+            service.record_move(session, KIM_LONG, pid, **kw)
+    session.refresh(family["mountain"])
+    assert family["mountain"].version == 1 and family["mountain"].temp_commune_code is None
 
 
 # ------------------------------------------------------------------------ corrections

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hue06.core import audit
 from hue06.core.db import utcnow
 from hue06.core.errors import Conflict, InvalidInput, not_found
-from hue06.core.personal_id import has_id_shape, parse_vn_date
+from hue06.core.personal_id import parse_vn_date
 from hue06.core.security import Actor
 from hue06.registry.models import Household, Resident
 from hue06.registry.schemas import ResidentOut
@@ -30,7 +30,7 @@ from hue06.registry.service._common import (
     MOVE_KINDS,
     bump,
     household_code,
-    may_see,
+    resident_for_change,
     to_out,
     write_history,
 )
@@ -52,10 +52,13 @@ def record_move(
     """A change of residence: permanent (thường trú, joins or founds a household), temporary
     residence (tạm trú) or temporary absence (tạm vắng, destination free text).
 
-    Permanent and temporary moves are registered by an officer of the destination; an absence by
-    an officer of the resident's commune.
+    The resident must be within the officer's jurisdiction, and a permanent or temporary move's
+    destination too. The resident is looked up first: outside the jurisdiction the answer is the
+    unknown ID's 404 whatever the body, so a refused move tells nothing (not even whether the
+    start date is before the birth).
     """
     require_writer(actor)
+    resident = _resident_to_move(session, actor, personal_id)
     if kind not in MOVE_KINDS:
         raise InvalidInput(
             "move.kind",
@@ -66,11 +69,17 @@ def record_move(
     start, end = _period(date_from, date_to)
     detail = short_text(address_detail, "address_detail", 300, "Địa chỉ", "address")
     src = source_text(source)
-    resident = _resident_to_move(session, actor, personal_id, start)
+    if start < resident.date_of_birth:
+        raise InvalidInput(
+            "date.order",
+            "Ngày bắt đầu trước ngày sinh.",
+            "The start date is before the date of birth.",
+            field="date_from",
+        )
 
     household: Household | None = None  # a permanent move without one founds a household
     if kind == "absence":
-        updates = _absence(actor, resident, detail, start, end)
+        updates = _absence(detail, start, end)
     else:
         commune = commune_2024(to_commune_code)
         require_commune(actor, commune)
@@ -126,30 +135,17 @@ def _period(date_from: date | str, date_to: date | str | None) -> tuple[date, da
     return start, end
 
 
-def _resident_to_move(session: Session, actor: Actor, personal_id: str, start: date) -> Resident:
-    """The living resident, locked; a 404 for the unknown, the dead and citizens alike."""
-    key = (personal_id or "").strip()
-    resident = None
-    if has_id_shape(key):
-        resident = session.scalar(select(Resident).where(Resident.personal_id == key).with_for_update())
-    if resident is None or resident.status != "alive":
+def _resident_to_move(session: Session, actor: Actor, personal_id: str) -> Resident:
+    """The living resident in the actor's jurisdiction, locked; a 404 alike for the unknown, the
+    refused and the dead."""
+    resident = resident_for_change(session, actor, personal_id)
+    if resident.status != "alive":
         raise not_found("cư dân", "resident")
-    if actor.kind == "citizen":
-        raise not_found("cư dân", "resident")
-    if start < resident.date_of_birth:
-        raise InvalidInput(
-            "date.order",
-            "Ngày bắt đầu trước ngày sinh.",
-            "The start date is before the date of birth.",
-            field="date_from",
-        )
     return resident
 
 
-def _absence(actor: Actor, resident: Resident, detail: str, start: date, end: date | None) -> dict[str, Any]:
+def _absence(detail: str, start: date, end: date | None) -> dict[str, Any]:
     """A temporary absence, registered in the resident's own commune, to a destination in words."""
-    if not may_see(actor, resident):
-        raise not_found("cư dân", "resident")
     if not detail:
         raise InvalidInput(
             "address_detail.missing",
