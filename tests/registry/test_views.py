@@ -179,3 +179,45 @@ def test_pages_in_english(client, family, make_official, signed_in):
     signed_in("xa")
     r = client.get(f"/registry/residents/{family['head'].personal_id}?lang=en", headers=HTML)
     assert "Change history" in r.text and "Household members" in r.text
+
+
+def test_an_agency_clerk_gets_no_register_search_and_no_change_buttons(
+    client, family, make_official, signed_in
+):
+    """The Department of Justice's clerk (role province, agency STP, like the demo's `tuphap`) sees
+    register data in the dossiers of the agency, not a province-wide search with "Khai tử" buttons;
+    a province official of the population register still has both."""
+    make_official("tuphap", "province", "46", agency="STP")
+    signed_in("tuphap")
+    head, unknown = family["head"], "046075999999"
+    search = client.get("/registry/residents", params={"q": "nguyen"}, headers=HTML)
+    assert search.status_code == 403 and "Nguyễn Văn Hùng" not in search.text
+    assert "hồ sơ được giao" in search.text
+    for path in (
+        f"/registry/residents/{head.personal_id}",
+        f"/registry/households/{family['tl'].id}",
+        f"/registry/residents/{head.personal_id}/death",
+        "/registry/map?commune=19750",
+    ):
+        r = client.get(path, headers=HTML)
+        assert r.status_code == 403 and "Khai tử" not in r.text and head.personal_id not in r.text, path
+    known = client.post(
+        f"/registry/residents/{head.personal_id}/death",
+        headers=HTML,
+        data={"csrf_token": csrf(client), "date_of_death": "01/06/2024", "source": "x"},
+    )
+    other = client.post(
+        f"/registry/residents/{unknown}/death",
+        headers=HTML,
+        data={"csrf_token": csrf(client), "date_of_death": "01/06/2024", "source": "x"},
+    )
+    assert known.status_code == other.status_code == 403
+    api = client.get("/api/v1/residents", params={"q": "nguyen"})
+    assert api.status_code == 403 and api.json()["error"] == "registry.agency"
+    client.cookies.clear()
+    make_official("tinh", "province", "46")
+    signed_in("tinh")
+    page = client.get(f"/registry/residents/{head.personal_id}", headers=HTML)
+    assert page.status_code == 200 and "Khai tử" in page.text
+    search = client.get("/registry/residents", params={"q": "nguyen"}, headers=HTML)
+    assert search.status_code == 200 and "Nguyễn Văn Hùng" in search.text

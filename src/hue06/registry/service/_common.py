@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from hue06.core import admin_units
 from hue06.core.db import utcnow
-from hue06.core.errors import InvalidInput, not_found
+from hue06.core.errors import Forbidden, InvalidInput, not_found
 from hue06.core.personal_id import has_id_shape
 from hue06.core.security import Actor
+from hue06.identity import service as identity
 from hue06.registry.models import Household, Resident, ResidentChange
 from hue06.registry.schemas import ResidentOut
 
@@ -143,6 +144,26 @@ def may_see(actor: Actor, resident: Any) -> bool:
     return actor.can_see_commune(resident.commune_code)
 
 
+def require_register_official(session: Session, actor: Actor) -> None:
+    """Least privilege: a department's clerk (an official whose account names an agency, such as
+    the Department of Justice's) handles that agency's dossiers, which carry the register fields
+    its procedures need. The register itself (search, records, households, the map, changes) is
+    for the population officials, so the clerk is refused there — the same 403 for every ID,
+    known or not. Looked up once per unit of work."""
+    if actor.kind != "official":
+        return
+    agencies = session.info.setdefault("hue06.registry.agency", {})
+    if actor.id not in agencies:
+        official = identity.get_official_by_username(session, actor.id)
+        agencies[actor.id] = ((official.agency if official else "") or "").strip()
+    if agencies[actor.id]:
+        raise Forbidden(
+            "registry.agency",
+            "Tài khoản của cơ quan chuyên môn chỉ xem thông tin dân cư trong hồ sơ được giao xử lý.",
+            "An agency's account sees register data only in the dossiers it handles.",
+        )
+
+
 def admin_units_unknown(code: str) -> InvalidInput:
     return InvalidInput(
         "admin_unit.unknown",
@@ -156,7 +177,9 @@ def admin_units_unknown(code: str) -> InvalidInput:
 
 
 def resident_for_change(session: Session, actor: Actor, personal_id: str) -> Resident:
-    """The resident to change, row-locked until commit; a 404 alike for unknown and refused."""
+    """The resident to change, row-locked until commit; a 404 alike for unknown and refused
+    (an agency's clerk is refused before: the register is not theirs)."""
+    require_register_official(session, actor)
     key = (personal_id or "").strip()
     resident = None
     if has_id_shape(key):

@@ -36,6 +36,7 @@ from hue06.registry.service._common import (
     PROVINCE_BIRTH_CODE,
     bump,
     household_code,
+    require_register_official,
     resident_for_change,
     to_out,
     write_history,
@@ -82,6 +83,7 @@ def register_birth(
 
     `mother_id`/`father_id` are the parents' personal IDs (optional; checked against the register).
     """
+    require_register_official(session, actor)
     require_writer(actor)
     birth = _checked_birth(
         family_name, middle_name, given_name, gender, date_of_birth, place_of_birth, relation_to_head, source

@@ -22,11 +22,18 @@ from hue06.registry.schemas import (
     ResidentChangeOut,
     ResidentOut,
 )
-from hue06.registry.service._common import BASE_VERSION, admin_units_unknown, full_address, place
+from hue06.registry.service._common import (
+    BASE_VERSION,
+    admin_units_unknown,
+    full_address,
+    place,
+    require_register_official,
+)
 from hue06.registry.service.reads import get_resident
 
 
 def _household_or_404(session: Session, household_id: int, actor: Actor) -> Household:
+    require_register_official(session, actor)
     household = session.get(Household, int(household_id))
     if household is None or not _may_see_household(session, actor, household):
         err = not_found("hộ gia đình", "household")
@@ -137,6 +144,7 @@ def commune_addresses(
     session: Session, actor: Actor, commune_code: str, limit: int = 5000
 ) -> CommuneAddressesOut:
     """A 2024 commune's digital addresses (for the map page), if the actor may see the commune."""
+    require_register_official(session, actor)
     code = (commune_code or "").strip()
     try:
         unit = admin_units.get_unit(code, BASE_VERSION)

@@ -25,6 +25,7 @@ from hue06.registry.service._common import (
     BY_PERSONAL_ID,
     current_commune_of,
     may_see,
+    require_register_official,
     rows,
     to_out,
     with_household,
@@ -68,6 +69,7 @@ def _read(session: Session, actor: Actor, row: Any, key: str, purpose: str) -> R
 
 def get_resident(session: Session, personal_id: str, actor: Actor, purpose: str = "") -> ResidentOut:
     """One resident by personal ID, if the actor may see them; 404 alike for unknown and refused."""
+    require_register_official(session, actor)
     key = (personal_id or "").strip()
     row = None
     if has_id_shape(key):
@@ -76,6 +78,7 @@ def get_resident(session: Session, personal_id: str, actor: Actor, purpose: str 
 
 
 def get_resident_by_id(session: Session, resident_id: int, actor: Actor, purpose: str = "") -> ResidentOut:
+    require_register_official(session, actor)
     row = rows(session, BY_ID, {"key": int(resident_id)}).first()
     return _read(session, actor, row, str(resident_id) if row is None else "", purpose)
 

@@ -24,6 +24,7 @@ from hue06.registry.service._common import (
     MAX_QUERY_LENGTH,
     RESIDENTS,
     admin_units_unknown,
+    require_register_official,
     rows,
     to_out,
     with_household,
@@ -78,6 +79,7 @@ def search_residents(
     an old CMND. Both are range scans on folded keys, so they stay fast on 1 M residents.
     Always restricted to the actor's communes. Audited as one entry listing the IDs returned.
     """
+    require_register_official(session, actor)
     q = q or ""
     if len(q) > MAX_QUERY_LENGTH:
         raise _query_too_long()
