@@ -317,3 +317,29 @@ def test_one_stop_desk_scans_the_card_and_uses_the_same_pages(client, signed_in,
     session.rollback()
     d = session.get(Dossier, dossier_id)
     assert d.status == "received" and d.channel == "desk" and d.paid and d.fee == 200_000
+
+
+def test_an_auditor_reads_a_dossier_without_action_buttons_and_cannot_act(
+    client, signed_in, session, citizen, gateway, officer
+):
+    """Buttons appear only for what the role may do: the auditor reads, the agency's clerk acts."""
+    d = submitted_lltp(session, citizen.actor, gateway)
+    officer("kiemtoan", agency="", role="auditor")
+    signed_in("kiemtoan")
+    page = client.get(f"/services/officer/dossiers/{d.id}")
+    assert page.status_code == 200 and d.code in page.text
+    assert "Tiếp nhận hồ sơ" not in page.text and "Từ chối" not in page.text
+    assert "Người nộp (từ CSDL dân cư)" in page.text
+    r = client.post(
+        f"/services/officer/dossiers/{d.id}/receive",
+        data={"csrf_token": csrf(client), "version": d.version},
+        headers={"accept": "text/html"},
+    )
+    assert r.status_code == 403
+    session.expire_all()
+    assert session.get(Dossier, d.id).status == "submitted"
+    client.cookies.clear()
+    officer()  # the Department of Justice's clerk
+    signed_in("stp_canbo")
+    page = client.get(f"/services/officer/dossiers/{d.id}")
+    assert "Tiếp nhận hồ sơ" in page.text and "Người nộp (từ CSDL dân cư)" in page.text

@@ -42,6 +42,15 @@ def official_agency(session: Session, actor: Actor) -> str | None:
     return raw.strip()
 
 
+HANDLER_ROLES = frozenset({"province", "district", "commune"})
+
+
+def may_act(actor: Actor) -> bool:
+    """Least privilege: the officials who handle dossiers (province, district, commune) act on the
+    ones they may see; an auditor or an administrator reads them and changes nothing."""
+    return actor.kind == "system" or (actor.kind == "official" and actor.role in HANDLER_ROLES)
+
+
 def _may_handle(session: Session, actor: Actor, d: Dossier) -> bool:
     if actor.kind == "system":
         return True

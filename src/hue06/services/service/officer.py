@@ -26,7 +26,7 @@ from hue06.services.service._common import (
     local_now,
 )
 from hue06.services.service._submission import _receive, _recompute_due, _snapshot
-from hue06.services.service.access import get_dossier
+from hue06.services.service.access import get_dossier, may_act
 from hue06.services.service.catalogue import agency_name, procedure_form
 from hue06.services.service.filling import active_files
 from hue06.services.signing import ProvinceSigner, render_result_pdf
@@ -64,9 +64,9 @@ def run_officer_action(
 def _officer_action(
     session: Session, actor: Actor, dossier_id: int, version: int | None, *allowed: str
 ) -> Dossier:
-    if actor.kind != "official":
+    d = get_dossier(session, actor, dossier_id, lock=True)  # first: a 404 alike for unknown and refused
+    if not may_act(actor):
         raise Forbidden("services.officer", "Chỉ cán bộ xử lý hồ sơ.", "Only officers handle dossiers.")
-    d = get_dossier(session, actor, dossier_id, lock=True)
     _check_version(d, version)
     _require_status(d, *allowed)
     return d
