@@ -14,6 +14,11 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from hue06.core.security import SYSTEM
+from hue06.identity import service as identity
+from hue06.quality import service as quality
+from hue06.registry import service as registry
+from hue06.services import service as services
 from hue06.steering.report import Figure, ReportPeriod
 
 SOURCE = "hue06"
@@ -39,8 +44,6 @@ class PlatformFigures:
         return out
 
     def _register(self, end: date) -> list[Figure]:
-        from hue06.registry import service as registry
-
         c = registry.register_counts(self.session, as_of=end)
         if not c["residents"]:
             return []
@@ -66,8 +69,6 @@ class PlatformFigures:
         ]
 
     def _identity(self, end: date) -> list[Figure]:
-        from hue06.identity import service as identity
-
         c = identity.account_counts(self.session, as_of=datetime.combine(end, time.max, tzinfo=UTC))
         if not c["total"]:
             return []
@@ -85,9 +86,6 @@ class PlatformFigures:
         ]
 
     def _quality(self, end: date) -> list[Figure]:
-        from hue06.core.security import SYSTEM
-        from hue06.quality import service as quality
-
         latest: dict[str, object] = {}
         for run in quality.list_runs(self.session, SYSTEM, limit=200):
             if run.finished_at.date() <= end and run.sector not in latest:
@@ -110,9 +108,7 @@ class PlatformFigures:
         return out
 
     def _services(self, start: date, end: date) -> list[Figure]:
-        from hue06.services import stats
-
-        s = stats.compute(self.session, start, end, today=end)
+        s = services.compute_stats(self.session, start, end, today=end)
         t = s.totals
         if not t.get("total"):
             return []
