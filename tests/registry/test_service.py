@@ -385,6 +385,19 @@ def test_births_outside_jurisdiction_or_by_the_wrong_role_are_refused(session, f
         )
 
 
+@pytest.mark.parametrize("over", [{}, {"given_name": ""}, {"date_of_birth": "31/02/2024"}])
+def test_a_birth_into_a_household_outside_the_jurisdiction_is_refused_before_the_body_is_read(
+    session, family, over
+):
+    """The household is checked first, so a wrong field does not tell an outsider it exists."""
+    for household_id in (family["tl"].id, 999_999):
+        with pytest.raises(InvalidInput) as err:
+            service.register_birth(
+                session, KIM_LONG, **{**birth_kwargs(family["tl"]), **over, "household_id": household_id}
+            )
+        assert err.value.code == "household.unknown"
+
+
 def test_parent_must_be_older_than_the_child(session, family):
     with pytest.raises(InvalidInput) as err:
         service.register_birth(

@@ -85,10 +85,10 @@ def register_birth(
     """
     require_register_official(session, actor)
     require_writer(actor)
+    household = _household_for_birth(session, actor, household_id)  # first: nothing told outside
     birth = _checked_birth(
         family_name, middle_name, given_name, gender, date_of_birth, place_of_birth, relation_to_head, source
     )
-    household = _household_for_birth(session, actor, household_id)
     mother = _parent(session, mother_id, "mother_id", "female")
     father = _parent(session, father_id, "father_id", "male")
     for parent in (mother, father):
