@@ -22,7 +22,6 @@ from hue06.core.security import Actor
 from hue06.services import eform, files, service, stats
 from hue06.services.deps import gateway_for, signer_for
 from hue06.services.models import Dossier, Procedure
-from hue06.services.service.access import may_act  # to be exported by hue06.services.service
 from hue06.web.deps import SignInRequired, csrf_protect, official_page
 from hue06.web.i18n import translate
 from hue06.web.templating import render
@@ -802,7 +801,7 @@ def _officer_page(
             "pauses": service.pauses_of(session, d),
             "payments": service.payments_of(session, d),
             "overdue": service.is_overdue(d),
-            "can_act": may_act(request.state.actor),
+            "can_act": service.may_act(request.state.actor),
             "errors": errors,
             "note": note,
         },

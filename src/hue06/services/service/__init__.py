@@ -24,7 +24,7 @@ from hue06.services.service._common import (
     local_now,
     status_label,
 )
-from hue06.services.service.access import citizen_level, get_dossier, official_agency
+from hue06.services.service.access import citizen_level, get_dossier, may_act, official_agency
 from hue06.services.service.attachments import (
     attach_from_wallet,
     attach_upload,
@@ -130,6 +130,7 @@ __all__ = [
     "list_procedures",
     "load_dossiers",
     "local_now",
+    "may_act",
     "my_dossiers",
     "next_dossier_id",
     "official_agency",
