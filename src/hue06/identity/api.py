@@ -65,7 +65,8 @@ def token(
     return _run(server, request, form, server.create_token_response)
 
 
-@router.api_route("/oauth/userinfo", methods=["GET", "POST"])
+@router.get("/oauth/userinfo", operation_id="userinfo_get")
+@router.post("/oauth/userinfo", operation_id="userinfo_post")
 def userinfo(
     request: Request,
     form: list[tuple[str, str]] = Depends(oidc.read_form),
